@@ -1,0 +1,23 @@
+"""Settings for the test suite: the real PostgreSQL and Redis, never the embedded stack.
+
+The cache and the broker get Redis databases of their own, so that emptying
+the cache between tests never drops a queued task.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+
+from .settings import *  # noqa: E402,F403
+from .settings import CACHES, REDIS_URL  # noqa: E402
+
+_redis_base = REDIS_URL.rsplit("/", 1)[0]
+CACHES["default"]["LOCATION"] = os.environ.get("TEST_CACHE_URL", f"{_redis_base}/15")
+CELERY_BROKER_URL = os.environ.get("TEST_BROKER_URL", f"{_redis_base}/14")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 300))}
+
+# Hashing passwords slowly proves nothing in tests and costs seconds.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]

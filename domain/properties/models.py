@@ -1,0 +1,59 @@
+from django.db import models
+
+from .slugs import save_with_unique_slug
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        save_with_unique_slug(self, self.name, super().save, *args, **kwargs)
+
+
+class Property(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE"
+        INACTIVE = "INACTIVE"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True, blank=True)
+    description = models.TextField(blank=True)
+    location = models.CharField(max_length=200, db_index=True)
+    price = models.DecimalField(max_digits=14, decimal_places=2)
+    bedrooms = models.PositiveSmallIntegerField(default=0)
+    bathrooms = models.PositiveSmallIntegerField(default=0)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="properties")
+    amenities = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    is_available = models.BooleanField(default=True)
+    image = models.ImageField(upload_to="properties/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "properties"
+        indexes = [
+            models.Index(fields=["category", "status", "is_available"]),
+            models.Index(fields=["status", "is_available", "-created_at"]),
+            models.Index(fields=["price"]),
+            models.Index(fields=["bedrooms"]),
+            models.Index(fields=["bathrooms"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        save_with_unique_slug(self, self.title, super().save, *args, **kwargs)
