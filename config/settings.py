@@ -243,9 +243,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Clients poll our Operation records, not Celery results.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+# Operations go to the queue of their kind (bookings, payments) when
+# dispatched: see tasks/operations.py.
 CELERY_TASK_ROUTES = {
-    "tasks.bookings.*": {"queue": "bookings"},
-    "tasks.payments.*": {"queue": "payments"},
     "tasks.webhooks.*": {"queue": "webhooks"},
     "tasks.maintenance.*": {"queue": "maintenance"},
 }

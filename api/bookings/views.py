@@ -1,0 +1,44 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.views import APIView
+
+from api.operations.accept import accept_operation
+from api.operations.serializers import OperationSerializer
+from domain.bookings.selectors import bookings_of
+from domain.operations.models import Operation
+
+from .serializers import BookingCreateSerializer, BookingSerializer
+
+ACCEPTED = {202: OpenApiResponse(OperationSerializer, description="Accepted: poll the operation's status_url.")}
+
+
+class BookingCreateView(APIView):
+    @extend_schema(request=BookingCreateSerializer, responses=ACCEPTED)
+    def post(self, request):
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return accept_operation(request, Operation.Kind.BOOKING_CREATE, serializer.validated_data)
+
+
+class BookingListView(ListAPIView):
+    serializer_class = BookingSerializer
+
+    def get_queryset(self):
+        return bookings_of(self.request.user)
+
+
+class BookingDetailView(RetrieveAPIView):
+    serializer_class = BookingSerializer
+
+    def get_queryset(self):
+        return bookings_of(self.request.user)
+
+
+class BookingCancelView(APIView):
+    @extend_schema(request=None, responses=ACCEPTED)
+    def post(self, request, pk):
+        # Someone else's booking is a 404 at once; whether it can still be
+        # canceled is decided by the task under the lock.
+        booking = get_object_or_404(bookings_of(request.user), pk=pk)
+        return accept_operation(request, Operation.Kind.BOOKING_CANCEL, {"booking_id": booking.pk})

@@ -1,0 +1,36 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from api.bookings.serializers import BookingSerializer
+from domain.bookings.models import Booking
+from domain.operations.models import Operation
+
+# How each kind's result is shown: exactly as its own GET endpoint shows it.
+RESULT_RENDERING = {
+    Operation.Kind.BOOKING_CREATE: (Booking.objects.select_related("property"), BookingSerializer),
+    Operation.Kind.BOOKING_CANCEL: (Booking.objects.select_related("property"), BookingSerializer),
+}
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    status_url = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Operation
+        fields = ["id", "kind", "status", "status_url", "result", "error", "created_at", "updated_at"]
+
+    def get_status_url(self, operation) -> str:
+        return self.context["request"].build_absolute_uri(reverse("operation-detail", args=[operation.pk]))
+
+    def get_result(self, operation) -> dict | None:
+        if operation.status != Operation.Status.SUCCEEDED or operation.result_id is None:
+            return None
+        queryset, serializer_class = RESULT_RENDERING[operation.kind]
+        return serializer_class(queryset.get(pk=operation.result_id), context=self.context).data
+
+    def get_error(self, operation) -> dict | None:
+        if operation.status != Operation.Status.FAILED:
+            return None
+        return {"code": operation.error_code, "detail": operation.error_detail}

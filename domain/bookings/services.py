@@ -1,0 +1,87 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from domain.errors import DomainError
+from domain.properties.models import Property
+from domain.properties.services import set_property_availability
+
+from .locks import lock_booking
+from .models import Booking
+
+
+def create_booking(*, user, property_id: int) -> Booking:
+    """Book a property for `user`: a PENDING booking that holds it until paid or expired."""
+    with transaction.atomic():
+        locked_property = Property.objects.select_for_update().filter(pk=property_id).first()
+        if locked_property is None:
+            raise DomainError("property_not_found", "Property does not exist.")
+        if locked_property.status != Property.Status.ACTIVE:
+            raise DomainError("property_inactive", "This property is not open for booking.")
+        holding = Booking.objects.filter(property=locked_property, status__in=Booking.HOLDING_STATUSES)
+        if not locked_property.is_available or holding.exists():
+            raise DomainError("property_unavailable", "This property is already booked.")
+        booking = Booking.objects.create(
+            user=user,
+            property=locked_property,
+            total_amount=locked_property.price,
+            expires_at=timezone.now() + timedelta(seconds=settings.BOOKING_PENDING_TTL),
+        )
+        set_property_availability([locked_property.pk], available=False)
+    return booking
+
+
+def cancel_booking(*, user, booking_id: int) -> Booking:
+    """Cancel the caller's PENDING booking and free its property."""
+    with transaction.atomic():
+        booking = lock_booking(booking_id, user=user)
+        if booking is None:
+            raise DomainError("booking_not_found", "Booking not found.")
+        if booking.status != Booking.Status.PENDING:
+            raise DomainError(
+                "booking_not_cancelable", f"Only a pending booking can be canceled; this one is {booking.status}."
+            )
+        end_booking(booking, Booking.Status.CANCELED)
+    return booking
+
+
+def end_booking(booking: Booking, status: str) -> None:
+    """Move a locked holding booking to CANCELED or EXPIRED and free its property."""
+    booking.status = status
+    booking.save(update_fields=["status", "updated_at"])
+    set_property_availability([booking.property_id], available=True)
+
+
+def expire_booking(booking_id: int, now) -> bool:
+    """Expire one booking if, under its lock, it is still PENDING and past due."""
+    with transaction.atomic():
+        booking = lock_booking(booking_id, status=Booking.Status.PENDING, expires_at__lt=now)
+        if booking is None:
+            return False
+        end_booking(booking, Booking.Status.EXPIRED)
+    return True
+
+
+def expire_stale_bookings(*, batch_size: int | None = None) -> int:
+    """Expire every PENDING booking past `expires_at`; returns how many.
+
+    Candidates are read in batches by id; each is then expired in its own
+    short transaction under its lock, which re-checks the state, so a payment
+    or cancel that won the race is left alone.
+    """
+    batch_size = batch_size or settings.BOOKING_EXPIRY_BATCH_SIZE
+    now = timezone.now()
+    expired, last_id = 0, 0
+    while True:
+        batch = list(
+            Booking.objects.filter(status=Booking.Status.PENDING, expires_at__lt=now, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        for booking_id in batch:
+            expired += expire_booking(booking_id, now)
+        if len(batch) < batch_size:
+            return expired
+        last_id = batch[-1]

@@ -1,0 +1,39 @@
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from domain.operations.models import Operation
+from domain.operations.services import execute_operation, fail_operation
+
+logger = logging.getLogger(__name__)
+
+QUEUE_FOR_KIND = {
+    Operation.Kind.BOOKING_CREATE: "bookings",
+    Operation.Kind.BOOKING_CANCEL: "bookings",
+    Operation.Kind.PAYMENT_INITIATE: "payments",
+}
+
+
+def dispatch_operation(operation_id, kind: str) -> None:
+    """Queue the run of an operation on the queue for its kind of work."""
+    run_operation.apply_async(args=[str(operation_id)], queue=QUEUE_FOR_KIND[kind])
+
+
+@shared_task(
+    bind=True,
+    # A deadlock or a lost connection is worth another try; the operation
+    # stays RUNNING meanwhile, and its attempts are counted.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=5,
+)
+def run_operation(self, operation_id: str) -> None:
+    try:
+        execute_operation(operation_id)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("operation %s failed with an unexpected error", operation_id)
+        fail_operation(operation_id, "internal_error", "The operation failed unexpectedly.")
