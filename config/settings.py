@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the app folders, so admin and docs work without a
 # collectstatic step (the release process still runs one for production).
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)

@@ -1,9 +1,12 @@
+import time
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
+from tests.workers import celery_app, celery_worker_parameters, start_worker_process  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +37,15 @@ def user(db):
 @pytest.fixture
 def auth_client(user):
     return client_for(user)
+
+
+def wait_for_operation(client, status_url: str, timeout: float = 30) -> dict:
+    """Poll an operation's status URL, as a frontend does, until it is final."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(status_url).json()
+        if body["status"] in ("SUCCEEDED", "FAILED"):
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"operation still {body['status']} after {timeout}s: {body}")
+        time.sleep(0.1)

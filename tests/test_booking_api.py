@@ -1,0 +1,159 @@
+"""The booking endpoints and the operation status URL, through HTTP."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from domain.bookings.models import Booking
+from domain.operations.models import Operation
+from domain.properties.models import Property
+from tests.conftest import client_for, wait_for_operation
+from tests.factories import BookingFactory, PropertyFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CREATE = "/api/bookings/create/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_booking_happy_path_with_a_real_worker(celery_worker, auth_client, user):
+    prop = PropertyFactory(price="990000.00")
+
+    accepted = auth_client.post(CREATE, {"property_id": prop.pk})
+
+    assert accepted.status_code == 202
+    assert accepted["Location"] == accepted.json()["status_url"]
+    assert accepted.json()["kind"] == "booking.create"
+    done = wait_for_operation(auth_client, accepted["Location"])
+    assert done["status"] == "SUCCEEDED", done
+    assert done["error"] is None
+    result = done["result"]
+    assert result["property"] == prop.pk and result["property_slug"] == prop.slug
+    assert (result["status"], result["total_amount"], result["user"]) == ("PENDING", "990000.00", user.pk)
+    listed = auth_client.get("/api/bookings/").json()
+    assert [b["id"] for b in listed["results"]] == [result["id"]]
+    assert auth_client.get(f"/api/bookings/{result['id']}/").json() == result
+    assert Property.objects.get(pk=prop.pk).is_available is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_through_a_real_worker(celery_worker):
+    booking = BookingFactory()
+    client = client_for(booking.user)
+
+    accepted = client.post(f"/api/bookings/{booking.pk}/cancel/")
+    assert accepted.status_code == 202
+    done = wait_for_operation(client, accepted["Location"])
+    assert (done["status"], done["result"]["status"]) == ("SUCCEEDED", "CANCELED")
+    assert Property.objects.get(pk=booking.property_id).is_available is True
+
+    again = wait_for_operation(client, client.post(f"/api/bookings/{booking.pk}/cancel/")["Location"])
+    assert again["status"] == "FAILED"
+    assert again["error"]["code"] == "booking_not_cancelable"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_booking_an_inactive_property_fails_with_its_code(celery_worker, auth_client):
+    prop = PropertyFactory(status=Property.Status.INACTIVE)
+
+    done = wait_for_operation(auth_client, auth_client.post(CREATE, {"property_id": prop.pk})["Location"])
+
+    assert done["status"] == "FAILED"
+    assert done["error"]["code"] == "property_inactive"
+    assert done["result"] is None
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body, field_error",
+    [
+        ({}, "This field is required."),
+        ({"property_id": "abc"}, "A valid integer is required."),
+        ({"property_id": 99999999999999999999}, "Ensure this value is less than or equal to 9223372036854775807."),
+        ({"property_id": -1}, "Ensure this value is greater than or equal to 1."),
+        ({"property_id": 424242}, "Property does not exist."),
+    ],
+)
+def test_create_rejects_bad_input_at_once(auth_client, body, field_error):
+    response = auth_client.post(CREATE, body)
+
+    assert response.status_code == 400
+    assert response.json() == {"property_id": [field_error]}
+    assert not Operation.objects.exists()
+
+
+def test_booking_endpoints_need_a_token(api_client):
+    booking = BookingFactory()
+    for method, url in [
+        ("post", CREATE),
+        ("get", "/api/bookings/"),
+        ("get", f"/api/bookings/{booking.pk}/"),
+        ("post", f"/api/bookings/{booking.pk}/cancel/"),
+    ]:
+        assert getattr(api_client, method)(url).status_code == 401
+
+
+def test_another_users_booking_and_operation_are_not_found(auth_client):
+    booking = BookingFactory()
+    owner = client_for(booking.user)
+    operation_url = owner.post(f"/api/bookings/{booking.pk}/cancel/")["Location"]
+
+    assert auth_client.get(f"/api/bookings/{booking.pk}/").status_code == 404
+    assert auth_client.post(f"/api/bookings/{booking.pk}/cancel/").status_code == 404
+    assert auth_client.get(operation_url).status_code == 404
+    assert owner.get(operation_url).status_code == 200
+    assert Operation.objects.count() == 1
+
+
+def test_a_pending_operation_asks_to_retry_after_a_second(auth_client):
+    prop = PropertyFactory()
+    accepted = auth_client.post(CREATE, {"property_id": prop.pk})
+
+    polled = auth_client.get(accepted["Location"])
+
+    assert polled.status_code == 200
+    assert polled.json()["status"] == "PENDING"
+    assert polled["Retry-After"] == "1"
+
+
+def test_the_list_is_own_newest_first_and_paginated(auth_client, user):
+    mine = [BookingFactory(user=user) for _ in range(3)]
+    BookingFactory()
+
+    page = auth_client.get("/api/bookings/?page_size=2").json()
+
+    assert page["count"] == 3
+    assert [b["id"] for b in page["results"]] == [mine[2].pk, mine[1].pk]
+    assert page["next"] is not None
+    assert auth_client.get("/api/bookings/?page=9").status_code == 404
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_the_list_runs_a_fixed_number_of_queries(auth_client, user, rows):
+    for _ in range(rows):
+        BookingFactory(user=user)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = auth_client.get("/api/bookings/")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == rows
+    # user, count, page (JWT auth reads the user)
+    assert len(queries) == 3
+
+
+def test_polling_runs_a_fixed_number_of_queries(auth_client):
+    booking = BookingFactory()
+    client = client_for(booking.user)
+    url = client.post(f"/api/bookings/{booking.pk}/cancel/")["Location"]
+
+    with CaptureQueriesContext(connection) as pending:
+        client.get(url)
+    from domain.operations.services import execute_operation
+
+    execute_operation(Operation.objects.get().pk)
+    with CaptureQueriesContext(connection) as final:
+        client.get(url)
+
+    assert len(pending) == 2  # user, operation
+    assert len(final) == 3  # user, operation, the booking it produced

@@ -1,0 +1,113 @@
+"""Real Celery workers for tests: Celery's in-process worker, and worker processes.
+
+Celery's pytest plugin (loaded in pytest.ini) starts a worker thread on the
+`celery_app` fixture; the fixtures below point it at the project's app and its
+queues, on the real Redis broker. Worker *processes* are for what a thread
+cannot show: parallel execution across processes, and a worker killed with
+SIGKILL.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from config.celery import app
+
+QUEUES = ["bookings", "payments", "webhooks", "maintenance"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def purge_queues() -> None:
+    """Drop messages that earlier tests queued without a worker to run them."""
+    with app.connection_for_write() as conn:
+        for queue in QUEUES:
+            conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture
+def celery_app():
+    purge_queues()
+    return app
+
+
+@pytest.fixture(scope="session")
+def celery_worker_parameters():
+    # No ping check: it needs a result backend, and clients poll operations instead.
+    return {"queues": QUEUES, "perform_ping_check": False}
+
+
+def current_database_url() -> str:
+    """The URL of the database this test runs on, for processes started by the test."""
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A `celery worker` process on the test database; its output goes to a file."""
+
+    def __init__(self, name: str, log_dir: Path, concurrency: int = 2, extra_env: dict | None = None):
+        self.log_path = log_dir / f"{name}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.test_settings",
+            "DATABASE_URL": current_database_url(),
+            **(extra_env or {}),
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(QUEUES),
+            "-c", str(concurrency), "-P", "prefork", "-n", f"{name}@%h", "-l", "info",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "ready." in self.log_path.read_text():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool: nothing gets to clean up or acknowledge."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+@pytest.fixture
+def start_worker_process(tmp_path):
+    """Start `celery worker` processes; all are stopped when the test ends."""
+    purge_queues()
+    started = []
+
+    def start(name: str, concurrency: int = 2, extra_env: dict | None = None) -> WorkerProcess:
+        worker = WorkerProcess(name, tmp_path, concurrency, extra_env)
+        started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
