@@ -1,1 +1,113 @@
-urlpatterns = []
+"""Liveness and readiness: `/api/health/` and `/api/health/ready/` (public).
+
+Readiness asks the three things a request or a task depends on, the database,
+the cache and the Celery broker, each with a short timeout, and names any that
+does not answer, so a load balancer or an operator knows what is wrong.
+"""
+
+import logging
+import os
+import uuid
+
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+OK = "ok"
+DOWN = "down"
+BROKER_TIMEOUT_SECONDS = 2
+DATABASE_ALIAS = DEFAULT_DB_ALIAS
+
+
+def check_database() -> bool:
+    with connections[DATABASE_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+def check_cache() -> bool:
+    # The Redis cache ignores its own errors (a dead Redis is a miss, a set is
+    # dropped), so only a value written and read back proves it answers.
+    key = "health:probe"
+    value = uuid.uuid4().hex
+    cache.set(key, value, timeout=10)
+    return cache.get(key) == value
+
+
+def check_broker() -> bool:
+    timeouts = {"socket_connect_timeout": BROKER_TIMEOUT_SECONDS, "socket_timeout": BROKER_TIMEOUT_SECONDS}
+    with celery_app.connection_for_write(
+        connect_timeout=BROKER_TIMEOUT_SECONDS, transport_options=timeouts
+    ) as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0.2, timeout=BROKER_TIMEOUT_SECONDS)
+        folder = connection.transport_options.get("data_folder_in")
+        # Kombu's filesystem transport "connects" without touching the disk:
+        # what it needs is its queue folder, present and writable.
+        return folder is None or os.access(folder, os.W_OK)
+
+
+CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker}
+
+
+def run_checks() -> dict[str, str]:
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            results[name] = OK if check() else DOWN
+        except Exception:
+            logger.exception("readiness check %s failed", name)
+            results[name] = DOWN
+    return results
+
+
+class PublicServiceView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+
+class HealthView(PublicServiceView):
+    @extend_schema(
+        summary="Liveness: the process serves requests",
+        responses={200: inline_serializer("Health", {"status": serializers.CharField()})},
+    )
+    def get(self, request):
+        return Response({"status": OK})
+
+
+READINESS_SCHEMA = inline_serializer(
+    "Readiness",
+    {
+        "status": serializers.ChoiceField(choices=[OK, "unavailable"]),
+        "checks": serializers.DictField(child=serializers.ChoiceField(choices=[OK, DOWN])),
+    },
+)
+
+
+class ReadinessView(PublicServiceView):
+    @extend_schema(
+        summary="Readiness: the database, the cache and the Celery broker answer",
+        responses={200: READINESS_SCHEMA, 503: READINESS_SCHEMA},
+    )
+    def get(self, request):
+        checks = run_checks()
+        if all(result == OK for result in checks.values()):
+            return Response({"status": OK, "checks": checks})
+        return Response(
+            {"status": "unavailable", "checks": checks}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+
+
+urlpatterns = [
+    path("health/", HealthView.as_view(), name="health"),
+    path("health/ready/", ReadinessView.as_view(), name="health-ready"),
+]
