@@ -7,12 +7,13 @@ MAX_ATTEMPTS = 20
 
 
 def next_free_slug(model, base: str) -> str:
-    """`base`, or `base-N` with N one past the highest suffix in use."""
-    taken = model.objects.filter(slug__regex=rf"^{re.escape(base)}(-[0-9]+)?$").values_list(
-        "slug", flat=True
+    """`base` when it is free, else `base-N` with N one past the highest suffix in use."""
+    taken = set(
+        model.objects.filter(slug__regex=rf"^{re.escape(base)}(-[0-9]+)?$").values_list("slug", flat=True)
     )
-    suffixes = [int(slug.rsplit("-", 1)[1]) if slug != base else 1 for slug in taken]
-    return f"{base}-{max(suffixes) + 1}" if suffixes else base
+    if base not in taken:
+        return base
+    return f"{base}-{max(int(slug.rsplit('-', 1)[1]) if slug != base else 1 for slug in taken) + 1}"
 
 
 def save_with_unique_slug(instance, source: str, save, *args, **kwargs):
