@@ -1,0 +1,42 @@
+# The two commands: `make run` serves the API with its worker and scheduler,
+# `make test` runs the whole suite. Both set up .venv on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PORT ?= 8000
+export PORT
+
+.PHONY: install run test
+
+install: $(INSTALLED)
+
+# Debian's python3 can lack venv (and ensurepip): a failed attempt leaves a
+# half-made .venv, so it is removed before python3-venv is installed.
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) || { \
+	    rm -rf $(VENV); \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv \
+	        && $(PYTHON) -m venv $(VENV); \
+	    else \
+	        echo "Cannot create $(VENV): install python3-venv (Debian/Ubuntu) and retry." >&2; exit 1; \
+	    fi; }
+
+$(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# A development command, so DEBUG is on unless the environment or .env sets it
+# (with DEBUG off the webhook secrets are mandatory).
+run: export DEBUG ?= $(or $(shell sed -n 's/^DEBUG=//p' .env 2>/dev/null),true)
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_catalog
+	@echo "API docs: http://127.0.0.1:$(PORT)/api/docs/"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start web worker beat
+
+test: install
+	bash deploy/ensure_services.sh
+	$(BIN)/pytest
