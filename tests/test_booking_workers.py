@@ -1,0 +1,157 @@
+"""Bookings executed by real `celery worker` processes: races, redelivery, a killed worker."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from domain.bookings.models import Booking
+from domain.operations.models import Operation
+from domain.operations.services import start_operation, take_stale_operations
+from domain.properties.models import Property
+from tasks.operations import dispatch_operation
+from tests.conftest import client_for
+from tests.factories import PropertyFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_until_final(operation_ids, timeout=60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        operations = {op.pk: op for op in Operation.objects.filter(pk__in=operation_ids)}
+        if all(op.is_final for op in operations.values()):
+            return operations
+        time.sleep(0.2)
+    raise AssertionError(f"not final after {timeout}s: {Operation.objects.exclude(status__in=Operation.FINAL_STATUSES)}")
+
+
+def wait_for(condition, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_thirty_users_racing_for_one_property_through_the_api(start_worker_process):
+    workers = [start_worker_process("racer1"), start_worker_process("racer2")]
+    prop = PropertyFactory()
+    clients = [client_for(UserFactory()) for _ in range(30)]
+    barrier = threading.Barrier(len(clients))
+    responses = [None] * len(clients)
+
+    def book(index, client):
+        barrier.wait()
+        responses[index] = client.post("/api/bookings/create/", {"property_id": prop.pk})
+        connection.close()
+
+    threads = [threading.Thread(target=book, args=(i, c)) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert [r.status_code for r in responses] == [202] * 30
+    operations = wait_until_final([r.json()["id"] for r in responses]).values()
+    succeeded = [op for op in operations if op.status == Operation.Status.SUCCEEDED]
+    failed = [op for op in operations if op.status == Operation.Status.FAILED]
+    assert len(succeeded) == 1
+    assert len(failed) == 29 and {op.error_code for op in failed} == {"property_unavailable"}
+    assert list(Booking.objects.filter(property=prop).values_list("pk", flat=True)) == [succeeded[0].result_id]
+    assert Property.objects.get(pk=prop.pk).is_available is False
+    for worker in workers:  # both processes took part
+        assert "succeeded" in worker.log_path.read_text(), worker.log_path.read_text()
+
+
+def test_a_task_delivered_twice_books_once(start_worker_process):
+    start_worker_process("twice1")
+    start_worker_process("twice2")
+    prop = PropertyFactory()
+    operation, _ = start_operation(
+        owner=UserFactory(), kind=Operation.Kind.BOOKING_CREATE, request={"property_id": prop.pk}
+    )
+
+    dispatch_operation(operation.pk, operation.kind)
+    dispatch_operation(operation.pk, operation.kind)
+
+    final = wait_until_final([operation.pk])[operation.pk]
+    time.sleep(1)  # let the second delivery finish too
+    assert final.status == Operation.Status.SUCCEEDED
+    assert Booking.objects.filter(property=prop).count() == 1
+    assert Operation.objects.get(pk=operation.pk).status == Operation.Status.SUCCEEDED
+
+
+def hold_row_lock(model, pk):
+    """Lock a row from another connection until the returned event is set."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            model.objects.select_for_update().get(pk=pk)
+            locked.set()
+            release.wait(60)
+        connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    locked.wait(10)
+    return release, thread
+
+
+def waiting_on_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def start_a_booking_and_kill_its_worker(start_worker_process):
+    """A booking task killed (SIGKILL) while inside its transaction; returns (operation, property)."""
+    doomed = start_worker_process("doomed")
+    prop = PropertyFactory()
+    operation, _ = start_operation(
+        owner=UserFactory(), kind=Operation.Kind.BOOKING_CREATE, request={"property_id": prop.pk}
+    )
+    release, holder = hold_row_lock(Property, prop.pk)
+    try:
+        dispatch_operation(operation.pk, operation.kind)
+        wait_for(lambda: waiting_on_a_lock() > 0, what="the task to wait on the property's lock")
+        doomed.kill()
+    finally:
+        release.set()
+        holder.join(10)
+    operation.refresh_from_db()
+    assert operation.status == Operation.Status.RUNNING
+    assert not Booking.objects.exists()  # its transaction died with it
+    return operation, prop
+
+
+def test_a_killed_worker_loses_nothing_the_broker_redelivers(start_worker_process):
+    operation, prop = start_a_booking_and_kill_its_worker(start_worker_process)
+
+    # The message was never acknowledged: once its visibility timeout is
+    # over, the broker hands it to the next worker.
+    start_worker_process("heir", extra_env={"CELERY_VISIBILITY_TIMEOUT": "2"})
+
+    final = wait_until_final([operation.pk])[operation.pk]
+    assert final.status == Operation.Status.SUCCEEDED
+    assert final.attempts == 2
+    assert list(Booking.objects.values_list("property_id", flat=True)) == [prop.pk]
+
+
+def test_a_killed_worker_loses_nothing_the_sweeper_redispatches(start_worker_process):
+    operation, prop = start_a_booking_and_kill_its_worker(start_worker_process)
+    start_worker_process("heir")
+
+    stale = take_stale_operations(older_than=timezone.now())
+    assert stale == [(operation.pk, operation.kind)]
+    for operation_id, kind in stale:
+        dispatch_operation(operation_id, kind)
+
+    final = wait_until_final([operation.pk])[operation.pk]
+    assert final.status == Operation.Status.SUCCEEDED
+    assert list(Booking.objects.values_list("property_id", flat=True)) == [prop.pk]
