@@ -1,14 +1,24 @@
+import io
 from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from domain.bookings.models import Booking
 from domain.properties.models import Category, Property
 from domain.users.models import User
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def png_upload(name: str = "villa.png") -> SimpleUploadedFile:
+    """A real (tiny) PNG file, as a browser would upload it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "teal").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
