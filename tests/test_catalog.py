@@ -1,15 +1,12 @@
-import io
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 
 from domain.properties.models import Property
-from tests.factories import CategoryFactory, PropertyFactory
+from tests.factories import CategoryFactory, PropertyFactory, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +24,6 @@ def listed(client, **params) -> list[str]:
     response = client.get(PROPERTIES, {"page_size": 100, **params})
     assert response.status_code == 200, response.json()
     return [row["title"] for row in response.json()["results"]]
-
-
-def png_upload(name: str = "villa.png") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "teal").save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 # --- categories ---------------------------------------------------------------
