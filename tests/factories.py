@@ -1,6 +1,7 @@
 import io
 from datetime import timedelta
 from decimal import Decimal
+from itertools import count as numbers
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -60,3 +61,40 @@ class BookingFactory(factory.django.DjangoModelFactory):
     property = factory.SubFactory(PropertyFactory, is_available=False)
     total_amount = factory.LazyAttribute(lambda b: b.property.price)
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=15))
+
+
+# Bulk rows skip save(), which derives slugs: these numbers keep them unique.
+_bulk_numbers = numbers(1)
+
+
+def create_category_tree(count: int, depth: int) -> list[list[Category]]:
+    """`count` categories under one root, `depth` levels deep (the root is
+    level 1), the levels as even as the count allows, each node's parent
+    picked round-robin from the level above. One bulk_create per level.
+    Returns the levels, root first."""
+    per_level, extra = divmod(count - 1, depth - 1)
+    sizes = [1] + [per_level + (level < extra) for level in range(depth - 1)]
+    levels: list[list[Category]] = []
+    for level, size in enumerate(sizes):
+        parents = levels[-1] if levels else [None]
+        levels.append(
+            Category.objects.bulk_create(
+                Category(
+                    name=f"Level {level} #{i}", slug=f"tree-{next(_bulk_numbers)}",
+                    parent=parents[i % len(parents)],
+                )
+                for i in range(size)
+            )
+        )
+    return levels
+
+
+def create_properties(categories: list[Category], count: int, **fields) -> list[Property]:
+    """`count` properties spread round-robin over `categories`, in one bulk_create."""
+    return Property.objects.bulk_create(
+        Property(
+            title=f"Bulk villa {i}", slug=f"bulk-villa-{next(_bulk_numbers)}", location="Sylhet",
+            price=Decimal("900000.00"), category=categories[i % len(categories)], **fields,
+        )
+        for i in range(count)
+    )

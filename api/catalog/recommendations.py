@@ -1,0 +1,41 @@
+"""`GET /api/properties/recommended/?category_id=<int>` (public)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+
+from api.pagination import PageNumberPagination
+from domain.properties.models import Category
+from domain.properties.recommendations import properties_in_order, recommended_property_ids
+
+from .serializers import PropertySerializer
+
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+
+
+class RecommendedQuerySerializer(serializers.Serializer):
+    # Bounded like the database's ids: a larger number is a 400, not a 500.
+    category_id = serializers.IntegerField(min_value=BIGINT_MIN, max_value=BIGINT_MAX)
+
+
+class RecommendedPropertiesView(GenericAPIView):
+    """The ACTIVE and available properties of a category's whole subtree, newest first."""
+
+    permission_classes = [AllowAny]
+    serializer_class = PropertySerializer
+    pagination_class = PageNumberPagination
+
+    @extend_schema(parameters=[RecommendedQuerySerializer])
+    def get(self, request):
+        query = RecommendedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            property_ids = recommended_property_ids(query.validated_data["category_id"])
+        except Category.DoesNotExist:
+            raise NotFound("Category not found.") from None
+        # The count comes from the cached ids; only the page's rows are read.
+        page_ids = self.paginate_queryset(property_ids)
+        serializer = self.get_serializer(properties_in_order(page_ids), many=True)
+        return self.get_paginated_response(serializer.data)

@@ -1,0 +1,69 @@
+"""Evict cached recommendations when a save or a delete changes what a subtree lists.
+
+The state before a save is read in pre_save (one query, skipped for a new
+row): an instance's own memory of it can be stale, and a missed eviction is
+a stale list. `update()` and `bulk_create()` send no signal: whoever writes
+that way calls the `evict_*` functions of recommendations.py.
+"""
+
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from .models import Category, Property
+from .recommendations import evict_recommendations_for_categories
+
+LISTING_FIELDS = ("category_id", "status", "is_available", "created_at")
+
+
+def _listing(category_id, status, is_available, created_at):
+    """Where a property sits in the cached lists (its category and its place
+    in the order), or None when it is not listed at all."""
+    if status == Property.Status.ACTIVE and is_available:
+        return category_id, created_at
+    return None
+
+
+@receiver(pre_save, sender=Property)
+def remember_property_listing(sender, instance, **kwargs):
+    row = None
+    if not instance._state.adding:
+        row = Property.objects.filter(pk=instance.pk).values_list(*LISTING_FIELDS).first()
+    instance._listing_before_save = _listing(*row) if row else None
+
+
+@receiver(post_save, sender=Property)
+def evict_on_property_save(sender, instance, **kwargs):
+    before = instance._listing_before_save
+    after = _listing(*(getattr(instance, field) for field in LISTING_FIELDS))
+    if before != after:
+        evict_recommendations_for_categories(
+            listing[0] for listing in (before, after) if listing is not None
+        )
+
+
+@receiver(post_delete, sender=Property)
+def evict_on_property_delete(sender, instance, **kwargs):
+    evict_recommendations_for_categories([instance.category_id])
+
+
+@receiver(pre_save, sender=Category)
+def remember_category_parent(sender, instance, **kwargs):
+    instance._parent_id_before_save = (
+        None
+        if instance._state.adding
+        else Category.objects.filter(pk=instance.pk).values_list("parent_id", flat=True).first()
+    )
+
+
+@receiver(post_save, sender=Category)
+def evict_on_category_move(sender, instance, created, **kwargs):
+    # A new category lists nothing yet, so no subtree changes.
+    old_parent_id = instance._parent_id_before_save
+    if not created and old_parent_id != instance.parent_id:
+        # The category's own ancestors are read after the commit: the new ones.
+        evict_recommendations_for_categories([old_parent_id, instance.pk])
+
+
+@receiver(post_delete, sender=Category)
+def evict_on_category_delete(sender, instance, **kwargs):
+    evict_recommendations_for_categories([instance.pk, instance.parent_id])

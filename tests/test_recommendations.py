@@ -1,0 +1,354 @@
+"""GET /api/properties/recommended/: the subtree, the contract, the query budget,
+concurrent misses, and a cache that is down."""
+
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.db import connection
+from django.test import override_settings
+
+from domain.properties import recommendations
+from domain.properties.models import Category, Property
+from domain.properties.recommendations import ids_key, lock_key, recommended_property_ids
+from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
+
+URL = "/api/properties/recommended/"
+
+
+def get_recommended(client, category_id, **params):
+    return client.get(URL, {"category_id": category_id, **params})
+
+
+def naive_subtree(category: Category) -> list[Category]:
+    """The reference: a recursive walk, one query per category."""
+    return [category] + [c for child in category.children.all() for c in naive_subtree(child)]
+
+
+def expected_ids(category: Category) -> list[int]:
+    listed = [
+        p for c in naive_subtree(category) for p in c.properties.all()
+        if p.status == Property.Status.ACTIVE and p.is_available
+    ]
+    return [p.id for p in sorted(listed, key=lambda p: (p.created_at, p.id), reverse=True)]
+
+
+def all_result_ids(client, category_id) -> list[int]:
+    response = get_recommended(client, category_id, page_size=100)
+    assert response.status_code == 200, response.content
+    ids = [row["id"] for row in response.json()["results"]]
+    while response.json()["next"]:
+        response = client.get(response.json()["next"])
+        ids += [row["id"] for row in response.json()["results"]]
+    return ids
+
+
+def dead_port() -> int:
+    """A local port that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def redis_cache_at(port: int) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        }
+    }
+
+
+@pytest.fixture
+def deep_wide_tree(db):
+    """300 categories over 8 levels; listed, inactive and booked properties
+    spread over all of them, created_at spread so the order is meaningful."""
+    levels = create_category_tree(300, 8)
+    categories = [c for level in levels for c in level]
+    create_properties(categories, 900)
+    create_properties(categories[::3], 100, status=Property.Status.INACTIVE)
+    create_properties(categories[1::3], 100, is_available=False)
+    for offset, prop in enumerate(Property.objects.order_by("?")[:200]):
+        Property.objects.filter(pk=prop.pk).update(created_at=prop.created_at.replace(year=2020 + offset % 5))
+    return levels
+
+
+# --- the subtree ------------------------------------------------------------
+
+
+def test_subtree_matches_a_naive_recursive_walk(api_client, deep_wide_tree):
+    root, middle, leaf = deep_wide_tree[0][0], deep_wide_tree[4][7], deep_wide_tree[7][-1]
+    for category in (root, middle, leaf):
+        expected = expected_ids(category)
+        assert expected, "the fixture lists something under every probe"
+        # Twice: the miss computes, the hit reads the cache; both agree with the walk.
+        assert all_result_ids(api_client, category.id) == expected
+        assert all_result_ids(api_client, category.id) == expected
+
+
+def test_a_cycle_in_bad_data_ends(api_client, db):
+    first = CategoryFactory()
+    second = CategoryFactory(parent=first)
+    Category.objects.filter(pk=first.pk).update(parent=second)
+    prop = PropertyFactory(category=second)
+
+    response = get_recommended(api_client, first.id)
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [prop.id]
+
+
+def test_only_active_and_available_properties_newest_first(api_client, db):
+    parent = CategoryFactory()
+    child = CategoryFactory(parent=parent)
+    older = PropertyFactory(category=parent)
+    newer = PropertyFactory(category=child)
+    PropertyFactory(category=child, status=Property.Status.INACTIVE)
+    PropertyFactory(category=child, is_available=False)
+    PropertyFactory(category=CategoryFactory())
+
+    body = get_recommended(api_client, parent.id).json()
+
+    assert body["count"] == 2
+    assert [row["id"] for row in body["results"]] == [newer.id, older.id]
+    assert body["results"][0]["slug"] == newer.slug
+    assert body["results"][0]["category"] == child.id
+
+
+def test_pagination_counts_from_the_cached_ids(api_client, db):
+    category = CategoryFactory()
+    create_properties([category], 45)
+
+    body = get_recommended(api_client, category.id, page=3, page_size=20).json()
+
+    assert body["count"] == 45
+    assert len(body["results"]) == 5
+    assert body["next"] is None and "page=2" in body["previous"]
+    assert get_recommended(api_client, category.id, page=4).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"category_id": ""}, {"category_id": "abc"}, {"category_id": "1.5"},
+     {"category_id": "99999999999999999999"}, {"category_id": "-99999999999999999999"}],
+)
+def test_a_missing_or_bad_category_id_is_a_400_field_error(api_client, db, params):
+    response = api_client.get(URL, params)
+
+    assert response.status_code == 400
+    assert "category_id" in response.json()
+
+
+def test_an_unknown_category_is_a_404_and_leaves_no_lock(api_client, db):
+    response = get_recommended(api_client, 987654321)
+
+    assert response.status_code == 404
+    assert cache.get(lock_key(987654321)) is None
+    assert cache.get(ids_key(987654321)) is None
+
+
+def test_the_endpoint_is_public(api_client, db):
+    category = CategoryFactory()
+
+    assert get_recommended(api_client, category.id).status_code == 200
+
+
+# --- query budget -----------------------------------------------------------
+
+
+@pytest.fixture
+def thousand_categories_depth_8(db):
+    levels = create_category_tree(1000, 8)
+    create_properties([c for level in levels for c in level], 3000)
+    return levels
+
+
+@pytest.mark.parametrize("level", [0, 4, 7], ids=["root", "middle", "leaf"])
+def test_query_budget_on_1000_categories_depth_8(
+    api_client, thousand_categories_depth_8, django_assert_num_queries, level
+):
+    category = thousand_categories_depth_8[level][0]
+
+    with django_assert_num_queries(3):  # the tree, the subtree's ids, the page's rows
+        miss = get_recommended(api_client, category.id)
+    with django_assert_num_queries(1):  # the page's rows; the count comes from the cache
+        hit = get_recommended(api_client, category.id)
+
+    assert miss.status_code == hit.status_code == 200
+    assert miss.json()["count"] == hit.json()["count"] > 0
+    assert cache.get(ids_key(category.id)) is not None
+
+
+def test_an_empty_subtree_on_a_hit_runs_no_query(api_client, db, django_assert_num_queries):
+    category = CategoryFactory()
+    get_recommended(api_client, category.id)
+
+    with django_assert_num_queries(0):
+        body = get_recommended(api_client, category.id).json()
+
+    assert body["count"] == 0 and body["results"] == []
+
+
+# --- concurrent misses ------------------------------------------------------
+
+
+def count_computations(monkeypatch, delay: float) -> list[int]:
+    """Spy on the database computation: the ids it was asked for, each call
+    slowed down by `delay` so that concurrent requests overlap it."""
+    calls = []
+    compute = recommendations.compute_recommended_property_ids
+
+    def counted(category_id):
+        calls.append(category_id)
+        time.sleep(delay)
+        return compute(category_id)
+
+    monkeypatch.setattr(recommendations, "compute_recommended_property_ids", counted)
+    return calls
+
+
+def run_concurrently(function, count: int) -> list:
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(index):
+        try:
+            barrier.wait()
+            results[index] = function()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_misses_compute_once(monkeypatch):
+    root = CategoryFactory()
+    create_properties([root, CategoryFactory(parent=root)], 50)
+    calls = count_computations(monkeypatch, delay=0.3)
+
+    results = run_concurrently(lambda: recommended_property_ids(root.id), count=8)
+
+    assert calls == [root.id]
+    assert all(result == results[0] for result in results) and len(results[0]) == 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stuck_lock_holder_delays_others_only_briefly(monkeypatch):
+    category = CategoryFactory()
+    PropertyFactory(category=category)
+    monkeypatch.setattr(recommendations, "LOCK_WAIT", 0.2)
+    cache.add(lock_key(category.id), "held by a request that died", 60)
+
+    started = time.monotonic()
+    ids = recommended_property_ids(category.id)
+
+    assert 0.2 <= time.monotonic() - started < 1.5
+    assert len(ids) == 1
+    # Only the lock holder writes the value.
+    assert cache.get(ids_key(category.id)) is None
+
+
+# --- cache down -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_unreachable_redis_answers_from_the_database(api_client, monkeypatch, caplog):
+    category = CategoryFactory()
+    listed = PropertyFactory(category=CategoryFactory(parent=category))
+    calls = count_computations(monkeypatch, delay=0)
+
+    with override_settings(CACHES=redis_cache_at(dead_port())), caplog.at_level(logging.ERROR):
+        assert cache.add("probe", 1) is None  # what django-redis answers when Redis is down
+        started = time.monotonic()
+        first = get_recommended(api_client, category.id)
+        Property.objects.filter(pk=listed.pk).update(is_available=False)
+        second = get_recommended(api_client, category.id)
+        elapsed = time.monotonic() - started
+
+    assert [row["id"] for row in first.json()["results"]] == [listed.id]
+    assert second.status_code == 200 and second.json()["count"] == 0
+    assert calls == [category.id, category.id]
+    assert elapsed < recommendations.LOCK_WAIT  # nobody waited on a lock nobody can hold
+    assert "Exception ignored" in caplog.text
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of this test's own on a free port (never the shared one)."""
+    if not (shutil.which("redis-server") and shutil.which("redis-cli")):
+        pytest.skip("redis-server is not installed")
+    port = dead_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            redis.Redis(port=port).ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield port
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def shut_down_redis(port: int) -> None:
+    # redis-cli, not redis-py: redis-py retries the connection SHUTDOWN closes, for seconds.
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
+
+
+@pytest.mark.django_db
+def test_redis_stopped_mid_test_answers_from_the_database(api_client, own_redis, caplog):
+    port = own_redis
+    category = CategoryFactory()
+    listed = PropertyFactory(category=category)
+
+    with override_settings(CACHES=redis_cache_at(port)), caplog.at_level(logging.ERROR):
+        assert get_recommended(api_client, category.id).json()["count"] == 1
+        assert cache.get(ids_key(category.id)) == [listed.id]
+
+        shut_down_redis(port)
+        Property.objects.filter(pk=listed.pk).update(is_available=False)
+        fresh = PropertyFactory(category=category)
+        started = time.monotonic()
+        response = get_recommended(api_client, category.id)
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [fresh.id]
+    assert elapsed < recommendations.LOCK_WAIT
+    assert "Exception ignored" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_file_cache_of_the_embedded_stack_works_too(api_client, tmp_path, django_assert_num_queries):
+    category = CategoryFactory()
+    listed = PropertyFactory(category=category)
+    file_cache = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                              "LOCATION": str(tmp_path)}}
+
+    with override_settings(CACHES=file_cache):
+        get_recommended(api_client, category.id)
+        with django_assert_num_queries(1):
+            hit = get_recommended(api_client, category.id)
+        assert cache.get(ids_key(category.id)) == [listed.id]
+
+    assert [row["id"] for row in hit.json()["results"]] == [listed.id]
