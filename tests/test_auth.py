@@ -102,7 +102,9 @@ def test_login_returns_a_token_pair_that_authenticates(api_client, user):
     assert api_client.get(ME).json()["id"] == user.id
 
 
-@pytest.mark.parametrize("username_of", [lambda user: user.username, lambda user: "nobody"], ids=["wrong-password", "unknown-user"])
+@pytest.mark.parametrize(
+    "username_of", [lambda user: user.username, lambda user: "nobody"], ids=["wrong-password", "unknown-user"]
+)
 def test_login_with_bad_credentials_is_401(api_client, user, username_of):
     response = api_client.post(LOGIN, {"username": username_of(user), "password": "wrong-password"})
 
