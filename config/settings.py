@@ -262,6 +262,27 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Payments -------------------------------------------------------------
+# Read by a real Stripe integration; the simulations make no network calls.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+# Webhook signing secrets: required with DEBUG off (checked at start-up).
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+BKASH_WEBHOOK_SECRET = env("BKASH_WEBHOOK_SECRET", default="")
+# How far (seconds) a Stripe signature's timestamp may be from now.
+WEBHOOK_TOLERANCE = 300
+# Provider -> strategy class; a real integration replaces a simulation here.
+PAYMENT_STRATEGIES = {
+    "STRIPE": "domain.payments.providers.stripe.StripeSimulation",
+    "BKASH": "domain.payments.providers.bkash.BkashSimulation",
+}
+# A webhook event still unapplied this long after its task was queued is re-dispatched.
+WEBHOOK_STALE_AFTER = env.int("WEBHOOK_STALE_AFTER", default=120)
+WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=60)
+CELERY_BEAT_SCHEDULE["redispatch-unprocessed-webhook-events"] = {
+    "task": "tasks.webhooks.redispatch_unprocessed_webhook_events",
+    "schedule": WEBHOOK_SWEEP_INTERVAL,
+}
+
 # --- Logging --------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -2,13 +2,16 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from api.bookings.serializers import BookingSerializer
+from api.payments.serializers import PaymentSerializer
 from domain.bookings.models import Booking
 from domain.operations.models import Operation
+from domain.payments.models import Payment
 
 # How each kind's result is shown: exactly as its own GET endpoint shows it.
 RESULT_RENDERING = {
     Operation.Kind.BOOKING_CREATE: (Booking.objects.select_related("property"), BookingSerializer),
     Operation.Kind.BOOKING_CANCEL: (Booking.objects.select_related("property"), BookingSerializer),
+    Operation.Kind.PAYMENT_INITIATE: (Payment.objects.all(), PaymentSerializer),
 }
 
 

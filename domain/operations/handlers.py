@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Model
 
 from domain.bookings.services import cancel_booking, create_booking
+from domain.payments.services import record_payment, start_payment
 
 from .models import Operation
 
@@ -25,5 +26,12 @@ HANDLERS = {
     ),
     Operation.Kind.BOOKING_CANCEL: Handler(
         apply=lambda op, _: cancel_booking(user=op.owner, booking_id=op.request["booking_id"])
+    ),
+    Operation.Kind.PAYMENT_INITIATE: Handler(
+        # The operation id is the provider's idempotency key: a redelivered task reuses it.
+        prepare=lambda op: start_payment(user=op.owner, idempotency_key=str(op.pk), **op.request),
+        apply=lambda op, started: record_payment(
+            user=op.owner, booking_id=op.request["booking_id"], provider=op.request["provider"], started=started
+        ),
     ),
 }

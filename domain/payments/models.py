@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class Provider(models.TextChoices):
@@ -44,6 +45,10 @@ class WebhookEvent(models.Model):
     state = models.CharField(max_length=8, choices=State.choices, default=State.RECEIVED)
     outcome = models.CharField(max_length=255, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    # When its apply task was last queued: the sweeper re-dispatches an event
+    # still RECEIVED long after this, and only once per sweep threshold, so a
+    # backlog during a worker outage is not queued again at every sweep.
+    dispatched_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -51,7 +56,9 @@ class WebhookEvent(models.Model):
             models.UniqueConstraint(fields=["provider", "event_id"], name="unique_provider_event"),
         ]
         indexes = [
-            models.Index(fields=["received_at"], condition=models.Q(state="RECEIVED"), name="webhook_event_unprocessed"),
+            models.Index(
+                fields=["dispatched_at"], condition=models.Q(state="RECEIVED"), name="webhook_event_undispatched"
+            ),
         ]
 
     def __str__(self):

@@ -1,0 +1,132 @@
+"""The interface every payment provider implements, and what it exchanges with callers."""
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from domain.bookings.models import Booking
+from domain.errors import DomainError
+
+# Bounds of a database bigint: a larger booking id is malformed, not a 500.
+MAX_ID = 2**63 - 1
+WEBHOOK_STATUSES = ("SUCCESS", "FAILED")
+
+
+class ProviderError(Exception):
+    """The provider refused or failed to start a payment; its message is shown to the client."""
+
+
+class InvalidWebhook(DomainError):
+    """A webhook request that must be refused with a 400 and not stored."""
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """A payment the provider has started: what the booking's Payment records."""
+
+    transaction_id: str
+    amount: Decimal
+    raw_response: dict
+
+
+@dataclass(frozen=True)
+class WebhookNotice:
+    """A verified webhook's content, in the same shape for every provider."""
+
+    event_id: str
+    booking_id: int
+    transaction_id: str
+    status: str
+
+    @classmethod
+    def from_body(cls, body) -> "WebhookNotice":
+        """Validate a decoded webhook body; InvalidWebhook names what is wrong.
+
+        Without an `event_id` the event is identified by its transaction and
+        status, so a provider's redelivery of it is still a duplicate.
+        """
+        if not isinstance(body, dict):
+            raise _malformed("The body must be a JSON object.")
+        booking_id = body.get("booking_id")
+        # bool is an int in Python; `true` is not a booking id.
+        if type(booking_id) is not int or not 1 <= booking_id <= MAX_ID:
+            raise _malformed("booking_id must be a positive integer.")
+        transaction_id = _text(body, "transaction_id", max_length=128)
+        status = body.get("status")
+        if status not in WEBHOOK_STATUSES:
+            raise _malformed(f"status must be one of {', '.join(WEBHOOK_STATUSES)}.")
+        if "event_id" in body:
+            event_id = _text(body, "event_id", max_length=255)
+        else:
+            event_id = f"{transaction_id}:{status}"
+        return cls(event_id=event_id, booking_id=booking_id, transaction_id=transaction_id, status=status)
+
+    def as_payload(self) -> dict:
+        return {
+            "event_id": self.event_id,
+            "booking_id": self.booking_id,
+            "transaction_id": self.transaction_id,
+            "status": self.status,
+        }
+
+
+class PaymentStrategy(ABC):
+    """One payment provider: starts payments and authenticates its webhooks.
+
+    The registry (registry.py) picks the class for a provider from settings,
+    so a real integration replaces a simulation without touching callers.
+    """
+
+    provider: str
+    # The HTTP header that carries the webhook's signature.
+    signature_header: str
+
+    @abstractmethod
+    def start_payment(self, booking: Booking, payload: dict, idempotency_key: str) -> ProviderPayment:
+        """Ask the provider to start a payment of the booking's total.
+
+        Called with no lock held: it may talk to the provider over the
+        network. The provider dedupes on `idempotency_key`, so a redelivered
+        task does not open a second payment. Raises ProviderError.
+        """
+
+    @abstractmethod
+    def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> None:
+        """Check the signature over the raw body; InvalidWebhook if it is missing or wrong."""
+
+    @abstractmethod
+    def sign_webhook(self, raw_body: bytes) -> dict[str, str]:
+        """The headers the provider would send with this body (for demos and tests)."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A one-line human description of the provider and its mode."""
+
+    def parse_webhook(self, raw_body: bytes) -> WebhookNotice:
+        """Decode a verified body; InvalidWebhook if it is not a well-formed notice."""
+        try:
+            body = json.loads(raw_body, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            raise _malformed("The body is not valid JSON.") from None
+        return WebhookNotice.from_body(body)
+
+
+def _text(body: dict, key: str, *, max_length: int) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not 1 <= len(value) <= max_length:
+        raise _malformed(f"{key} must be a string of 1 to {max_length} characters.")
+    # An id has no control characters; refusing them also keeps out NUL and
+    # lone surrogates, which PostgreSQL text cannot store.
+    if not value.isprintable():
+        raise _malformed(f"{key} contains characters that are not allowed.")
+    return value
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _malformed(detail: str) -> InvalidWebhook:
+    return InvalidWebhook("malformed_webhook", detail)

@@ -1,0 +1,124 @@
+"""Provider webhooks: authenticate and store an event, then apply it under the booking's lock."""
+
+from collections.abc import Mapping
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from domain.bookings.locks import lock_booking
+from domain.bookings.models import Booking
+from domain.bookings.services import end_booking
+from domain.properties.models import Property
+from domain.properties.services import set_property_availability
+
+from .models import Payment, WebhookEvent
+from .providers.base import WebhookNotice
+from .providers.registry import strategy_for
+
+
+def receive_webhook(provider: str, raw_body: bytes, headers: Mapping[str, str]) -> tuple[WebhookEvent, bool]:
+    """Store a provider's event once; returns (event, created).
+
+    The signature is checked over the raw body before anything is parsed or
+    stored (InvalidWebhook otherwise). An event already received, even by a
+    concurrent request, comes back with created False and nothing changes.
+    """
+    strategy = strategy_for(provider)
+    strategy.verify_webhook(raw_body, headers)
+    notice = strategy.parse_webhook(raw_body)
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                provider=provider, event_id=notice.event_id, payload=notice.as_payload()
+            )
+    except IntegrityError:
+        return WebhookEvent.objects.get(provider=provider, event_id=notice.event_id), False
+    return event, True
+
+
+def apply_webhook_event(event_pk: int) -> WebhookEvent | None:
+    """Apply a stored event to its booking and payment; a no-op unless it is still RECEIVED.
+
+    The event's state and outcome commit with the change they describe, so
+    an event delivered twice to the workers is applied once.
+    """
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_pk).first()
+        if event is None or event.state != WebhookEvent.State.RECEIVED:
+            return event
+        notice = WebhookNotice.from_body(event.payload)
+        event.state, event.outcome = _apply_notice(event.provider, notice)
+        event.processed_at = timezone.now()
+        event.save(update_fields=["state", "outcome", "processed_at"])
+    return event
+
+
+def take_undispatched_events(older_than) -> list[int]:
+    """Ids of events still RECEIVED whose apply task was last queued before `older_than`.
+
+    Their message was lost or their worker died. Each is marked dispatched
+    now, so it is not taken again before the threshold passes once more; one
+    being applied right now (its row locked) is skipped.
+    """
+    with transaction.atomic():
+        stale = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(state=WebhookEvent.State.RECEIVED, dispatched_at__lt=older_than)
+            .values_list("pk", flat=True)
+        )
+        WebhookEvent.objects.filter(pk__in=stale).update(dispatched_at=timezone.now())
+    return stale
+
+
+def _apply_notice(provider: str, notice: WebhookNotice) -> tuple[str, str]:
+    """Apply the rules of API.md under the property's and the booking's locks; returns (state, outcome)."""
+    booking = lock_booking(notice.booking_id)
+    payment = Payment.objects.filter(booking_id=notice.booking_id).first() if booking else None
+    if payment is None or payment.provider != provider or payment.transaction_id != notice.transaction_id:
+        return WebhookEvent.State.REJECTED, "rejected: not the transaction of this booking's payment"
+    if payment.status == Payment.Status.SUCCESS:
+        # SUCCESS is final: a later FAILED, or a second SUCCESS, changes nothing.
+        return WebhookEvent.State.APPLIED, "ignored: payment already succeeded"
+    if notice.status == "SUCCESS":
+        return WebhookEvent.State.APPLIED, _succeed(booking, payment)
+    if payment.status == Payment.Status.FAILED:
+        return WebhookEvent.State.APPLIED, "ignored: payment already failed"
+    return WebhookEvent.State.APPLIED, _fail(booking, payment)
+
+
+def _succeed(booking: Booking, payment: Payment) -> str:
+    payment.status = Payment.Status.SUCCESS
+    if booking.status == Booking.Status.PENDING:
+        outcome = "payment succeeded; booking paid"
+    elif _property_is_free(booking):
+        # The booking expired or was canceled before the money arrived, and
+        # nobody has taken the property since: the customer gets it after all.
+        set_property_availability([booking.property_id], available=False)
+        outcome = f"payment succeeded; {booking.status.lower()} booking paid and holds the property again"
+    else:
+        payment.needs_refund = True
+        payment.save(update_fields=["status", "needs_refund", "updated_at"])
+        return f"payment succeeded; needs a refund: the booking is {booking.status} and its property is taken"
+    payment.save(update_fields=["status", "updated_at"])
+    booking.status = Booking.Status.PAID
+    booking.save(update_fields=["status", "updated_at"])
+    return outcome
+
+
+def _fail(booking: Booking, payment: Payment) -> str:
+    payment.status = Payment.Status.FAILED
+    payment.save(update_fields=["status", "updated_at"])
+    if booking.status != Booking.Status.PENDING:
+        return f"payment failed; booking was already {booking.status}"
+    end_booking(booking, Booking.Status.CANCELED)
+    return "payment failed; booking canceled and property released"
+
+
+def _property_is_free(booking: Booking) -> bool:
+    """Whether an ended booking can hold its property again; call under the property's lock."""
+    locked_property = booking.property
+    return (
+        locked_property.status == Property.Status.ACTIVE
+        and locked_property.is_available
+        and not Booking.objects.filter(property_id=locked_property.pk, status__in=Booking.HOLDING_STATUSES).exists()
+    )
