@@ -152,12 +152,15 @@ def evict_all_recommendations() -> None:
 
 
 class _PendingEvictions(threading.local):
-    """What this thread's transaction will evict once it commits.
+    """The ids this thread's transaction evicts once it commits.
 
-    One transaction that deletes a thousand properties sends a thousand
-    signals: the ids are gathered here, and whichever of its callbacks runs
-    first evicts them all in one go. Every call registers its own callback,
-    because a savepoint rolled back discards the callbacks registered in it.
+    A transaction that deletes a thousand properties sends a thousand
+    signals: their ids gather here, and the first of their callbacks to run
+    evicts them all with one query; the others find nothing left. Every
+    write registers a callback of its own, because rolling back a savepoint
+    discards the callbacks registered in it. Ids of a write rolled back stay
+    until the next eviction in this thread: one needless eviction, never a
+    missed one.
     """
 
     def __init__(self):
