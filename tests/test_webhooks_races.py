@@ -1,0 +1,173 @@
+"""Webhooks racing expiry, new bookings and each other; the sweeper for events whose task was lost."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from domain.bookings.models import Booking
+from domain.bookings.services import create_booking, expire_stale_bookings
+from domain.errors import DomainError
+from domain.payments.models import Payment, WebhookEvent
+from domain.payments.providers.registry import strategy_for
+from domain.payments.webhooks import apply_webhook_event, receive_webhook
+from domain.properties.models import Property
+from tasks.webhooks import redispatch_unprocessed_webhook_events
+from tests.conftest import client_for
+from tests.factories import UserFactory
+from tests.test_payments_support import booking_with_payment, post_webhook, run_at_once, wait_for_event, webhook_body
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def overdue_booking_with_payment(provider="STRIPE"):
+    """A PENDING booking past its expiry, with a started payment: the next sweep expires it."""
+    booking, payment = booking_with_payment(provider)
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    return booking, payment
+
+
+def stored_event(payment, status):
+    """The event as the endpoint stores it, without dispatching its task."""
+    raw = webhook_body(payment, status)
+    event, created = receive_webhook(payment.provider, raw, strategy_for(payment.provider).sign_webhook(raw))
+    assert created
+    return event
+
+
+def assert_consistent(prop_id):
+    """No property held by two bookings; held exactly when a booking holds it; PAID means paid."""
+    holding = list(Booking.objects.filter(property_id=prop_id, status__in=Booking.HOLDING_STATUSES))
+    assert len(holding) <= 1, holding
+    assert Property.objects.get(pk=prop_id).is_available is (not holding)
+    for booking in Booking.objects.filter(property_id=prop_id, status=Booking.Status.PAID):
+        assert booking.payment.status == Payment.Status.SUCCESS and not booking.payment.needs_refund
+    return holding
+
+
+@pytest.mark.parametrize("round_", range(8))
+def test_success_racing_the_expiry_and_a_new_booking_ends_consistent(round_):
+    booking, payment = overdue_booking_with_payment()
+    event = stored_event(payment, "SUCCESS")
+    newcomer = UserFactory()
+
+    def after(seconds, function):
+        def run():
+            time.sleep(seconds)
+            return function()
+        return run
+
+    # The webhook later and later over the rounds, so that every order of the three shows up.
+    results = run_at_once([
+        after(round_ * 0.01, lambda: apply_webhook_event(event.pk)),
+        expire_stale_bookings,
+        after(0.005, lambda: create_booking(user=newcomer, property_id=booking.property_id)),
+    ])
+
+    applied, _, created = results
+    assert not isinstance(applied, Exception), applied
+    if isinstance(created, Exception):
+        assert isinstance(created, DomainError) and created.code == "property_unavailable"
+    holding = assert_consistent(booking.property_id)
+    booking, payment = Booking.objects.get(pk=booking.pk), Payment.objects.get(pk=payment.pk)
+    assert payment.status == Payment.Status.SUCCESS
+    assert WebhookEvent.objects.get(pk=event.pk).state == WebhookEvent.State.APPLIED
+    if booking.status == Booking.Status.PAID:
+        # The payment won, or came after the expiry but before the newcomer.
+        assert holding == [booking] and isinstance(created, Exception)
+    else:
+        # Expired, the newcomer took the property, then the money came.
+        assert booking.status == Booking.Status.EXPIRED and payment.needs_refund
+        assert holding[0].user == newcomer
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_failure_racing_the_expiry_releases_the_property_once(round_):
+    booking, payment = overdue_booking_with_payment("BKASH")
+    event = stored_event(payment, "FAILED")
+
+    results = run_at_once([lambda: apply_webhook_event(event.pk), expire_stale_bookings])
+
+    assert not any(isinstance(result, Exception) for result in results), results
+    assert assert_consistent(booking.property_id) == []
+    assert Booking.objects.get(pk=booking.pk).status in (Booking.Status.CANCELED, Booking.Status.EXPIRED)
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.FAILED
+
+
+def test_a_webhook_applied_by_the_worker_while_the_sweep_runs(celery_worker, api_client):
+    booking, payment = overdue_booking_with_payment()
+
+    assert post_webhook(api_client, "STRIPE", webhook_body(payment, "SUCCESS")).status_code == 200
+    deadline = time.monotonic() + 30
+    while WebhookEvent.objects.filter(state=WebhookEvent.State.RECEIVED).exists():
+        expire_stale_bookings()
+        assert time.monotonic() < deadline, "the event was never applied"
+
+    # Whichever came first, the paid booking holds its property.
+    assert assert_consistent(booking.property_id) == [Booking.objects.get(pk=booking.pk)]
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PAID
+
+
+def test_one_event_applied_twice_at_once_applies_once():
+    booking, payment = booking_with_payment()
+    event = stored_event(payment, "FAILED")
+
+    results = run_at_once([lambda: apply_webhook_event(event.pk)] * 4)
+
+    assert not any(isinstance(result, Exception) for result in results), results
+    event.refresh_from_db()
+    assert event.state == WebhookEvent.State.APPLIED
+    assert event.outcome == "payment failed; booking canceled and property released"
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELED
+    assert_consistent(booking.property_id)
+
+
+def test_the_same_webhook_delivered_concurrently_is_stored_once(celery_worker):
+    booking, payment = booking_with_payment("BKASH")
+    raw = webhook_body(payment, "SUCCESS", event_id="evt_concurrent")
+    clients = [client_for(UserFactory()) for _ in range(6)]
+
+    responses = run_at_once([lambda client=client: post_webhook(client, "BKASH", raw) for client in clients])
+
+    assert sorted(r.json()["detail"] for r in responses) == ["duplicate"] * 5 + ["ok"]
+    assert wait_for_event("BKASH", "evt_concurrent").state == WebhookEvent.State.APPLIED
+    assert WebhookEvent.objects.count() == 1
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PAID
+
+
+def test_the_sweeper_redispatches_an_event_whose_task_was_lost(celery_worker, settings):
+    booking, payment = booking_with_payment()
+    lost = stored_event(payment, "SUCCESS")
+    other_booking, other_payment = booking_with_payment()
+    just_received = stored_event(other_payment, "SUCCESS")
+    WebhookEvent.objects.filter(pk=lost.pk).update(
+        dispatched_at=timezone.now() - timedelta(seconds=settings.WEBHOOK_STALE_AFTER + 1)
+    )
+
+    assert redispatch_unprocessed_webhook_events() == 1
+    # Marked dispatched: the next sweep does not queue it again.
+    assert redispatch_unprocessed_webhook_events() == 0
+
+    assert wait_for_event("STRIPE", lost.event_id).state == WebhookEvent.State.APPLIED
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PAID
+    # One still within the threshold is left to its own task.
+    assert WebhookEvent.objects.get(pk=just_received.pk).state == WebhookEvent.State.RECEIVED
+
+
+def test_the_sweeper_leaves_processed_events_alone(settings):
+    booking, payment = booking_with_payment()
+    event = stored_event(payment, "SUCCESS")
+    apply_webhook_event(event.pk)
+    WebhookEvent.objects.update(dispatched_at=timezone.now() - timedelta(days=1))
+
+    assert redispatch_unprocessed_webhook_events() == 0
+
+
+def test_the_sweeper_is_on_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["redispatch-unprocessed-webhook-events"]
+
+    assert entry == {
+        "task": "tasks.webhooks.redispatch_unprocessed_webhook_events",
+        "schedule": settings.WEBHOOK_SWEEP_INTERVAL,
+    }
