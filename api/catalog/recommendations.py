@@ -26,8 +26,9 @@ class RecommendedPropertiesView(GenericAPIView):
     permission_classes = [AllowAny]
     serializer_class = PropertySerializer
     pagination_class = PageNumberPagination
+    filter_backends = []  # the rows are chosen by the cached ids alone
 
-    @extend_schema(parameters=[RecommendedQuerySerializer])
+    @extend_schema(parameters=[RecommendedQuerySerializer], responses=PropertySerializer(many=True))
     def get(self, request):
         query = RecommendedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
