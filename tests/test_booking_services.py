@@ -171,3 +171,31 @@ def test_expiry_racing_a_cancel_leaves_one_consistent_state(round_):
     if expired:
         assert outcomes[0].code == "booking_not_cancelable"
     assert Property.objects.get(pk=booking.property_id).is_available is True
+
+
+def recommended_ids(client, category_id):
+    response = client.get(f"/api/properties/recommended/?category_id={category_id}")
+    assert response.status_code == 200
+    return [p["id"] for p in response.json()["results"]]
+
+
+def test_booking_cancel_and_expiry_evict_cached_recommendations(api_client, django_capture_on_commit_callbacks):
+    prop = PropertyFactory()
+    user = UserFactory()
+    assert recommended_ids(api_client, prop.category_id) == [prop.pk]  # now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = create_booking(user=user, property_id=prop.pk)
+    assert recommended_ids(api_client, prop.category_id) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_booking(user=user, booking_id=booking.pk)
+    assert recommended_ids(api_client, prop.category_id) == [prop.pk]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = create_booking(user=user, property_id=prop.pk)
+    assert recommended_ids(api_client, prop.category_id) == []
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_stale_bookings() == 1
+    assert recommended_ids(api_client, prop.category_id) == [prop.pk]
