@@ -48,6 +48,9 @@ def embedded_environment(var_dir: Path, port: int) -> dict[str, str]:
         # As `make run` sets it: a development machine, no webhook secrets.
         DEBUG="true",
         WEB_CONCURRENCY="1",
+        # Short enough for the test to see beat expire a booking.
+        BOOKING_PENDING_TTL="2",
+        BOOKING_EXPIRY_INTERVAL="1",
         CELERY_WORKER_CONCURRENCY="1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         PYTHONUNBUFFERED="1",
@@ -81,9 +84,12 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(STOP_SECONDS)
 
 
-def test_web_worker_and_beat_run_with_nothing_configured(tmp_path):
+@pytest.fixture(scope="module")
+def embedded_stack(tmp_path_factory):
+    """The Procfile's web, worker and beat on a fresh VAR_DIR; yields (port, var_dir)."""
+    tmp_path = tmp_path_factory.mktemp("embedded")
     var_dir = tmp_path / "var"
-    logs = {name: tmp_path / f"{name}.log" for name in ("migrate", *PROCESSES)}
+    logs = {name: tmp_path / f"{name}.log" for name in ("migrate", "seed", *PROCESSES)}
     port = free_port()
     environment = embedded_environment(var_dir, port)
 
@@ -92,12 +98,13 @@ def test_web_worker_and_beat_run_with_nothing_configured(tmp_path):
             f"----- {name} -----\n{path.read_text(errors='replace')[-4000:]}" for name, path in logs.items() if path.exists()
         )
 
-    with open(logs["migrate"], "w") as log:
-        migrate = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, timeout=120,
-        )
-    assert migrate.returncode == 0, report()
+    for step, command in (("migrate", ["migrate", "--noinput"]), ("seed", ["seed_catalog"])):
+        with open(logs[step], "w") as log:
+            finished = subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, timeout=120,
+            )
+        assert finished.returncode == 0, report()
 
     commands = procfile_commands()
     processes: dict[str, subprocess.Popen] = {}
@@ -124,9 +131,62 @@ def test_web_worker_and_beat_run_with_nothing_configured(tmp_path):
         else:
             pytest.fail(f"not ready within {STARTUP_SECONDS} s (last readiness answer: {ready})\n{report()}")
 
-        assert ready == (200, {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}})
-        assert (var_dir / "db.sqlite3").exists()
-        assert all(p.poll() is None for p in processes.values()), report()
+        yield EmbeddedStack(port, var_dir, processes, report)
     finally:
         for process in processes.values():
             stop(process)
+
+
+class EmbeddedStack:
+    def __init__(self, port, var_dir, processes, report):
+        self.port, self.var_dir, self.processes, self.report = port, var_dir, processes, report
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            path if path.startswith("http") else f"http://127.0.0.1:{self.port}{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+    def wait_for(self, path: str, token: str, done, what: str, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, body = self.call("GET", path, token=token)
+            if status == 200 and done(body):
+                return body
+            time.sleep(0.3)
+        pytest.fail(f"{what} not seen within {timeout} s (last: {status} {body})\n{self.report()}")
+
+
+def test_web_worker_and_beat_run_with_nothing_configured(embedded_stack):
+    assert get_ready(embedded_stack.port) == (
+        200, {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}}
+    )
+    assert (embedded_stack.var_dir / "db.sqlite3").exists()
+    assert all(p.poll() is None for p in embedded_stack.processes.values()), embedded_stack.report()
+
+
+def test_a_booking_runs_end_to_end_and_beat_expires_it(embedded_stack):
+    stack = embedded_stack
+    credentials = {"username": "embedded", "password": "a-long-enough-passphrase"}
+    assert stack.call("POST", "/api/auth/register/", {**credentials, "email": "e@example.com"})[0] == 201
+    token = stack.call("POST", "/api/auth/login/", credentials)[1]["access"]
+    listed = stack.call("GET", "/api/properties/?is_available=true&status=ACTIVE")[1]["results"]
+    assert listed, stack.report()
+
+    status, accepted = stack.call("POST", "/api/bookings/create/", {"property_id": listed[0]["id"]}, token)
+    assert status == 202, accepted
+    done = stack.wait_for(accepted["status_url"], token, lambda op: op["status"] in ("SUCCEEDED", "FAILED"), "the booking")
+    assert done["status"] == "SUCCEEDED", done
+    booking = done["result"]
+    assert (booking["property"], booking["status"]) == (listed[0]["id"], "PENDING")
+
+    # BOOKING_PENDING_TTL is 2 s here and beat looks every second.
+    stack.wait_for(f"/api/bookings/{booking['id']}/", token, lambda b: b["status"] == "EXPIRED", "the expiry")
+    assert stack.call("GET", f"/api/properties/{booking['property_slug']}/")[1]["is_available"] is True
