@@ -100,8 +100,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
-    # An unreachable host fails in seconds, not after the OS's TCP timeout.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        # An unreachable host fails in seconds, not after the OS's TCP timeout.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     DATABASES = {
         "default": {
