@@ -3,6 +3,7 @@ from functools import partial
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,6 +41,7 @@ class PaymentWebhookView(APIView):
     provider = None  # set per route in urls.py
     authentication_classes = []
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser]  # what the schema shows; the body itself is read raw
     throttle_classes = []
 
     @extend_schema(

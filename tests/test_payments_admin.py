@@ -1,0 +1,30 @@
+"""The payment and webhook event admin: read-only pages that load and search."""
+
+import pytest
+from django.urls import reverse
+
+from domain.payments.models import WebhookEvent
+from domain.payments.providers.registry import strategy_for
+from domain.payments.webhooks import apply_webhook_event, receive_webhook
+from tests.test_payments_support import booking_with_payment, webhook_body
+
+pytestmark = pytest.mark.django_db
+
+
+def test_payments_and_events_are_listed_searched_and_read_only(admin_client):
+    _, payment = booking_with_payment("STRIPE")
+    _, other = booking_with_payment("BKASH")
+    raw = webhook_body(payment, "SUCCESS")
+    event, _ = receive_webhook("STRIPE", raw, strategy_for("STRIPE").sign_webhook(raw))
+    apply_webhook_event(event.pk)
+
+    payments = admin_client.get(reverse("admin:payments_payment_changelist"), {"q": payment.transaction_id})
+    events = admin_client.get(reverse("admin:payments_webhookevent_changelist"), {"state": WebhookEvent.State.APPLIED})
+    detail = admin_client.get(reverse("admin:payments_payment_change", args=[payment.pk]))
+
+    assert payments.status_code == events.status_code == detail.status_code == 200
+    assert payment.transaction_id in payments.content.decode()
+    assert other.transaction_id not in payments.content.decode()
+    assert "payment succeeded; booking paid" in events.content.decode()
+    assert admin_client.get(reverse("admin:payments_payment_add")).status_code == 403
+    assert admin_client.get(reverse("admin:payments_webhookevent_add")).status_code == 403
