@@ -58,7 +58,9 @@ def test_several_v1_signatures_are_accepted_while_a_secret_rolls():
     assert stripe.WebhookSignature.verify_header(BODY, header, SECRET, tolerance=TOLERANCE) is True
 
 
-@pytest.mark.parametrize("age, accepted", [(TOLERANCE - 5, True), (TOLERANCE + 5, False), (-(TOLERANCE - 5), True), (-(TOLERANCE + 5), False)])
+@pytest.mark.parametrize(
+    "age, accepted", [(TOLERANCE - 5, True), (TOLERANCE + 5, False), (-(TOLERANCE - 5), True), (-(TOLERANCE + 5), False)]
+)
 def test_the_timestamp_tolerance_holds_in_both_directions(age, accepted):
     header = stripe_signature_header(BODY, SECRET, int(time.time()) - age)
 

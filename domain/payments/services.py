@@ -35,6 +35,8 @@ def record_payment(*, user, booking_id: int, provider: str, started: ProviderPay
     with transaction.atomic():
         booking = lock_booking(booking_id, user=user)
         _check_payable(booking)
+        if started.amount != booking.total_amount:
+            raise DomainError("provider_error", "The provider's amount is not the booking's total.")
         payment, _ = Payment.objects.update_or_create(
             booking=booking,
             defaults={

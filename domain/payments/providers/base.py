@@ -79,7 +79,6 @@ class PaymentStrategy(ABC):
     so a real integration replaces a simulation without touching callers.
     """
 
-    provider: str
     # The HTTP header that carries the webhook's signature.
     signature_header: str
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from domain.bookings.models import Booking
 
-from ..models import Provider
 from ..signatures import bkash_signature, verify_bkash_signature
 from .base import PaymentStrategy, ProviderError, ProviderPayment
 
@@ -21,7 +20,6 @@ DHAKA = ZoneInfo("Asia/Dhaka")
 
 
 class BkashSimulation(PaymentStrategy):
-    provider = Provider.BKASH
     signature_header = "X-BKash-Signature"
 
     def start_payment(self, booking: Booking, payload: dict, idempotency_key: str) -> ProviderPayment:

@@ -8,7 +8,6 @@ from django.conf import settings
 
 from domain.bookings.models import Booking
 
-from ..models import Provider
 from ..signatures import stripe_signature_header, verify_stripe_signature
 from .base import PaymentStrategy, ProviderError, ProviderPayment
 
@@ -17,7 +16,6 @@ OPTIONS = ("description", "receipt_email", "statement_descriptor")
 
 
 class StripeSimulation(PaymentStrategy):
-    provider = Provider.STRIPE
     signature_header = "Stripe-Signature"
     currency = "bdt"
 
