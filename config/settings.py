@@ -20,15 +20,18 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept under var/.
+def _kept_secret(name: str, generate: bool = True) -> str:
+    """The secret `name` from the environment, else (if `generate`) one made once and kept under var/.
 
-    A key kept on disk is shared by web, worker and beat on this machine and
-    survives restarts, without a guessable default in the code.
+    A secret kept on disk is shared by web, worker, beat and management
+    commands on this machine and survives restarts, without a guessable
+    default in the code.
     """
-    if key := env("SECRET_KEY", default=""):
-        return key
-    path = VAR_DIR / "secret_key"
+    if value := env(name, default=""):
+        return value
+    if not generate:
+        return ""
+    path = VAR_DIR / name.lower()
     try:
         with open(path, "x") as new_file:
             new_file.write(get_random_secret_key())
@@ -37,7 +40,7 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _kept_secret("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -270,9 +273,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Payments -------------------------------------------------------------
 # Read by a real Stripe integration; the simulations make no network calls.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
-# Webhook signing secrets: required with DEBUG off (checked at start-up).
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
-BKASH_WEBHOOK_SECRET = env("BKASH_WEBHOOK_SECRET", default="")
+# Webhook signing secrets: required with DEBUG off (checked at start-up). In
+# development they are made once under var/, so that the server and
+# `manage.py send_webhook` sign and verify with the same ones.
+STRIPE_WEBHOOK_SECRET = _kept_secret("STRIPE_WEBHOOK_SECRET", generate=DEBUG)
+BKASH_WEBHOOK_SECRET = _kept_secret("BKASH_WEBHOOK_SECRET", generate=DEBUG)
 # How far (seconds) a Stripe signature's timestamp may be from now.
 WEBHOOK_TOLERANCE = 300
 # Provider -> strategy class; a real integration replaces a simulation here.

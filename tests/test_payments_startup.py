@@ -13,8 +13,8 @@ from domain.payments.apps import check_webhook_secrets
 REPO = Path(__file__).resolve().parent.parent
 
 
-def start_django(tmp_path, **env) -> subprocess.CompletedProcess:
-    """`manage.py check` on the production settings, as a web or worker process starts."""
+def start_django(tmp_path, *command, **env) -> subprocess.CompletedProcess:
+    """`manage.py check` (or `command`) on the production settings, as a web or worker process starts."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -25,7 +25,7 @@ def start_django(tmp_path, **env) -> subprocess.CompletedProcess:
         **env,
     }
     return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=REPO, env=environment, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", *(command or ["check"])], cwd=REPO, env=environment, capture_output=True, text=True, timeout=60
     )
 
 
@@ -42,10 +42,16 @@ def test_production_with_both_secrets_starts(tmp_path):
     assert started.returncode == 0, started.stderr
 
 
-def test_development_starts_without_them(tmp_path):
-    started = start_django(tmp_path, DEBUG="true")
+def test_development_makes_them_once_for_every_process(tmp_path):
+    show = ("shell", "-c", "from django.conf import settings; print(settings.STRIPE_WEBHOOK_SECRET, settings.BKASH_WEBHOOK_SECRET)")
 
-    assert started.returncode == 0, started.stderr
+    first = start_django(tmp_path, *show, DEBUG="true")
+    second = start_django(tmp_path, *show, DEBUG="true")
+
+    assert first.returncode == 0, first.stderr
+    stripe_secret, bkash_secret = first.stdout.split()[-2:]
+    assert len(stripe_secret) >= 32 and len(bkash_secret) >= 32 and stripe_secret != bkash_secret
+    assert second.stdout == first.stdout  # the server and send_webhook agree
 
 
 @pytest.mark.parametrize(
