@@ -1,9 +1,8 @@
 from rest_framework import serializers
 
 from domain.bookings.models import Booking
+from domain.limits import MAX_ID
 from domain.properties.models import Property
-
-MAX_ID = 2**63 - 1
 
 
 class BookingSerializer(serializers.ModelSerializer):

@@ -8,11 +8,11 @@ database error.
 from django import forms
 from django_filters import rest_framework as filters
 
+from domain.limits import MAX_ID
 from domain.properties.models import Property
 from domain.properties.selectors import in_category_tree, matching_search
 
-# Primary keys are BigAutoField; the counts are PositiveSmallIntegerField.
-MAX_ID = 2**63 - 1
+# The counts are PositiveSmallIntegerField.
 MAX_SMALL_INT = 32767
 
 

@@ -7,17 +7,16 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 
 from api.pagination import PageNumberPagination
+from domain.limits import MAX_ID
 from domain.properties.models import Category
 from domain.properties.recommendations import properties_in_order, recommended_property_ids
 
 from .serializers import PropertySerializer
 
-BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
-
 
 class RecommendedQuerySerializer(serializers.Serializer):
-    # Bounded like the database's ids: a larger number is a 400, not a 500.
-    category_id = serializers.IntegerField(min_value=BIGINT_MIN, max_value=BIGINT_MAX)
+    # An integer outside the ids' range is a 400; one inside it that names no category, a 404.
+    category_id = serializers.IntegerField(min_value=-MAX_ID - 1, max_value=MAX_ID)
 
 
 class RecommendedPropertiesView(GenericAPIView):

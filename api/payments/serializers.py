@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from api.bookings.serializers import MAX_ID
 from domain.bookings.selectors import bookings_of
+from domain.limits import MAX_ID
 from domain.payments.models import Payment, Provider
 
 MAX_PAYLOAD_OPTIONS = 20

@@ -8,9 +8,8 @@ from decimal import Decimal
 
 from domain.bookings.models import Booking
 from domain.errors import DomainError
+from domain.limits import MAX_ID
 
-# Bounds of a database bigint: a larger booking id is malformed, not a 500.
-MAX_ID = 2**63 - 1
 WEBHOOK_STATUSES = ("SUCCESS", "FAILED")
 
 
