@@ -1,41 +1,19 @@
 """The booking rules, called directly: locks, constraint, cancel and expiry."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.utils import timezone
 
 from domain.bookings.models import Booking
 from domain.bookings.services import cancel_booking, create_booking, expire_booking, expire_stale_bookings
 from domain.errors import DomainError
 from domain.properties.models import Property
+from tests.concurrency import run_at_once
 from tests.factories import BookingFactory, PropertyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def run_at_once(functions):
-    """Run each function in its own thread (its own connection) from one barrier; return results or errors."""
-    barrier = threading.Barrier(len(functions))
-    outcomes = [None] * len(functions)
-
-    def run(index, function):
-        barrier.wait()
-        try:
-            outcomes[index] = function()
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
 
 
 def test_create_booking_holds_the_property_at_its_price(settings):

@@ -12,6 +12,7 @@ from domain.operations.models import Operation
 from domain.operations.services import start_operation, take_stale_operations
 from domain.properties.models import Property
 from tasks.operations import dispatch_operation
+from tests.concurrency import run_at_once
 from tests.conftest import client_for
 from tests.factories import PropertyFactory, UserFactory
 
@@ -40,20 +41,12 @@ def test_thirty_users_racing_for_one_property_through_the_api(start_worker_proce
     workers = [start_worker_process("racer1"), start_worker_process("racer2")]
     prop = PropertyFactory()
     clients = [client_for(UserFactory()) for _ in range(30)]
-    barrier = threading.Barrier(len(clients))
-    responses = [None] * len(clients)
 
-    def book(index, client):
-        barrier.wait()
-        responses[index] = client.post("/api/bookings/create/", {"property_id": prop.pk})
-        connection.close()
+    responses = run_at_once(
+        [lambda client=client: client.post("/api/bookings/create/", {"property_id": prop.pk}) for client in clients]
+    )
 
-    threads = [threading.Thread(target=book, args=(i, c)) for i, c in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-
+    assert not any(isinstance(response, BaseException) for response in responses), responses
     assert [r.status_code for r in responses] == [202] * 30
     operations = wait_until_final([r.json()["id"] for r in responses]).values()
     succeeded = [op for op in operations if op.status == Operation.Status.SUCCEEDED]

@@ -1,11 +1,9 @@
 """Helpers shared by the payment and webhook tests (this module holds no tests)."""
 
 import json
-import threading
 import time
 from datetime import timedelta
 
-from django.db import connection
 from django.utils import timezone
 
 from domain.bookings.services import expire_booking
@@ -53,25 +51,3 @@ def wait_for_event(provider: str, event_id: str, timeout: float = 30) -> Webhook
         if time.monotonic() > deadline:
             raise AssertionError(f"event {provider} {event_id} not applied after {timeout}s: {event}")
         time.sleep(0.05)
-
-
-def run_at_once(functions) -> list:
-    """Run each function in its own thread (its own connection) from one barrier; results or errors."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def run(index, function):
-        try:
-            barrier.wait()
-            results[index] = function()
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results

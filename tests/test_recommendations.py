@@ -5,18 +5,17 @@ import logging
 import shutil
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 import redis
 from django.core.cache import cache
-from django.db import connection
 from django.test import override_settings
 
 from domain.properties import recommendations
 from domain.properties.models import Category, Property
 from domain.properties.recommendations import ids_key, lock_key, recommended_property_ids
+from tests.concurrency import run_at_once
 from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
 
 URL = "/api/properties/recommended/"
@@ -218,33 +217,15 @@ def count_computations(monkeypatch, delay: float) -> list[int]:
     return calls
 
 
-def run_concurrently(function, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = function()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_misses_compute_once(monkeypatch):
     root = CategoryFactory()
     create_properties([root, CategoryFactory(parent=root)], 50)
     calls = count_computations(monkeypatch, delay=0.3)
 
-    results = run_concurrently(lambda: recommended_property_ids(root.id), count=8)
+    results = run_at_once([lambda: recommended_property_ids(root.id)] * 8, timeout=30)
 
+    assert not any(isinstance(result, BaseException) for result in results), results
     assert calls == [root.id]
     assert all(result == results[0] for result in results) and len(results[0]) == 50
 

@@ -1,9 +1,8 @@
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from domain.properties.models import Category, Property
+from tests.concurrency import run_at_once
 from tests.factories import CategoryFactory, PropertyFactory
 
 
@@ -78,24 +77,10 @@ THREADS = 8
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creation_with_one_title_gives_distinct_slugs():
     category = CategoryFactory()
-    barrier = threading.Barrier(THREADS)
-    slugs, errors = [], []
-
-    def create():
-        try:
-            barrier.wait(timeout=10)
-            slugs.append(PropertyFactory(title="Sea View Villa", category=category).slug)
-        except Exception as error:  # reported below, with the others
-            errors.append(error)
-        finally:
-            # Each thread has its own connection; close it so the test database can be dropped.
-            connection.close()
-
-    threads = [threading.Thread(target=create) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Each thread has its own connection, so the saves really race for the slug.
+    results = run_at_once([lambda: PropertyFactory(title="Sea View Villa", category=category).slug] * THREADS)
+    slugs = [result for result in results if not isinstance(result, BaseException)]
+    errors = [result for result in results if isinstance(result, BaseException)]
 
     assert errors == []
     assert sorted(slugs) == sorted(["sea-view-villa"] + [f"sea-view-villa-{n}" for n in range(2, THREADS + 1)])

@@ -14,9 +14,10 @@ from domain.payments.providers.registry import strategy_for
 from domain.payments.webhooks import apply_webhook_event, receive_webhook
 from domain.properties.models import Property
 from tasks.webhooks import redispatch_unprocessed_webhook_events
+from tests.concurrency import run_at_once
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.test_payments_support import booking_with_payment, post_webhook, run_at_once, wait_for_event, webhook_body
+from tests.test_payments_support import booking_with_payment, post_webhook, wait_for_event, webhook_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

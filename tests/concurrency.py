@@ -1,0 +1,44 @@
+"""Race tests' one helper: run functions at the same moment, each in its own thread (this module holds no tests)."""
+
+import threading
+import time
+
+from django.db import connection
+
+
+def run_at_once(functions, timeout: float = 60) -> list:
+    """Run each function in its own thread, all released together by one barrier; return, in order,
+    what each function returned or the exception it raised.
+
+    Django keeps one database connection per thread, so the functions really race in PostgreSQL (a
+    test's own connection is not shared with them). Each thread closes its connection at the end, so
+    that the test database can be dropped. A thread still running after `timeout` seconds fails the
+    test with an AssertionError: a hang is reported, never handed back as a missing result.
+    """
+    functions = list(functions)
+    # The barrier gives up first (on half the time), so that threads stuck waiting for a thread that
+    # never arrived end with BrokenBarrierError and close their connections.
+    barrier = threading.Barrier(len(functions), timeout=timeout / 2)
+    results: list = [None] * len(functions)
+
+    def run(index, function):
+        try:
+            barrier.wait()
+            results[index] = function()
+        except BaseException as error:  # noqa: BLE001 - the caller inspects what each thread got
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(i, f), name=f"run_at_once-{i}", daemon=True)
+        for i, f in enumerate(functions)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = [thread.name for thread in threads if thread.is_alive()]
+    assert not alive, f"still running after {timeout}s: {alive}"
+    return results
