@@ -11,6 +11,7 @@ from domain.bookings.services import cancel_booking
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation
 from domain.payments.models import Payment
+from domain.payments.providers.registry import strategy_for
 from domain.payments.providers.stripe import StripeSimulation
 from domain.properties.models import Property
 from tests.conftest import client_for, wait_for_operation
@@ -20,6 +21,10 @@ from tests.test_payments_support import booking_with_payment, expire
 pytestmark = pytest.mark.django_db
 
 INITIATE = "/api/payments/initiate/"
+
+
+def without_times(raw_response: dict) -> dict:
+    return {key: value for key, value in raw_response.items() if key not in ("created", "paymentCreateTime")}
 
 
 def initiate(client, booking_id, provider, **extra):
@@ -94,6 +99,22 @@ def test_transaction_ids_are_unique(celery_worker):
         ids.add(initiate(client_for(booking.user), booking.pk, provider)["result"]["transaction_id"])
 
     assert len(ids) == 6
+
+
+@pytest.mark.parametrize("provider", ["STRIPE", "BKASH"])
+def test_a_repeated_request_gets_the_providers_first_answer(db, provider):
+    # As a real provider dedupes on the idempotency key (the operation id):
+    # a redelivered task is answered with the payment it already started.
+    booking = BookingFactory()
+    strategy = strategy_for(provider)
+
+    first = strategy.start_payment(booking, {}, "operation-1")
+    again = strategy.start_payment(booking, {}, "operation-1")
+    other = strategy.start_payment(booking, {}, "operation-2")
+
+    assert again.transaction_id == first.transaction_id
+    assert without_times(again.raw_response) == without_times(first.raw_response)
+    assert other.transaction_id != first.transaction_id
 
 
 @pytest.mark.django_db(transaction=True)

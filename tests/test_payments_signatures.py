@@ -92,6 +92,7 @@ def test_a_stale_signature_is_refused_even_when_it_was_right_then():
         f"t={int(time.time())},v0=abc",
         f"t={int(time.time())},v1=",
         f"t={int(time.time())},v1=\u00e9\u00e9",
+        f"t={'9' * 400},v1=abc",  # beyond a float: refused, not an OverflowError
     ],
 )
 def test_a_missing_or_malformed_stripe_header_is_refused(header):

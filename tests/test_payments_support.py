@@ -18,7 +18,7 @@ WEBHOOK_URL = {"STRIPE": "/api/payments/webhook/stripe/", "BKASH": "/api/payment
 def booking_with_payment(provider: str = "STRIPE", **booking_fields):
     """A PENDING booking whose payment was started with `provider` (INITIATED)."""
     booking = BookingFactory(**booking_fields)
-    started = strategy_for(provider).start_payment(booking, {}, "test-idempotency-key")
+    started = strategy_for(provider).start_payment(booking, {}, f"test-operation-{booking.pk}")
     payment = record_payment(user=booking.user, booking_id=booking.pk, provider=provider, started=started)
     return booking, payment
 

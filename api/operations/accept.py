@@ -1,7 +1,5 @@
 """Starting an operation from a request: record it, dispatch after commit, answer 202."""
 
-from functools import partial
-
 from django.db import transaction
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -45,7 +43,11 @@ def accept_operation(request, kind: str, payload: dict) -> Response:
         except IdempotencyKeyReused:
             raise IdempotencyKeyMismatch() from None
         if created:
-            # After the commit, or the worker could look for a row not yet there.
-            transaction.on_commit(partial(dispatch_operation, operation.pk, operation.kind))
+            # After the commit, or the worker could look for a row not yet
+            # there. Robust: with the broker down the operation is still
+            # recorded, and the stale-operation sweep dispatches it later.
+            # (A lambda, not a partial: Django logs a failed callback by its
+            # __qualname__, which a partial lacks.)
+            transaction.on_commit(lambda: dispatch_operation(operation.pk, operation.kind), robust=True)
     data = OperationSerializer(operation, context={"request": request}).data
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]})

@@ -1,5 +1,3 @@
-from functools import partial
-
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -57,8 +55,11 @@ class PaymentWebhookView(APIView):
             with transaction.atomic():
                 event, created = receive_webhook(self.provider, request.body, request.headers)
                 if created:
-                    # After the commit, or the worker could look for a row not yet there.
-                    transaction.on_commit(partial(dispatch_webhook_event, event.pk))
+                    # After the commit, or the worker could look for a row not
+                    # yet there. Robust: with the broker down the event is
+                    # still stored and acknowledged, and the sweep applies it later.
+                    # (A lambda: Django logs a failed callback by its __qualname__.)
+                    transaction.on_commit(lambda: dispatch_webhook_event(event.pk), robust=True)
         except InvalidWebhook as error:
             return Response({"detail": error.detail}, status=400)
         return Response({"detail": "ok" if created else "duplicate"})

@@ -44,7 +44,8 @@ def verify_stripe_signature(raw_body: bytes, header: str | None, secret: str, to
         raise _invalid("The Stripe-Signature header has no valid timestamp.") from None
     if not signatures:
         raise _invalid(f"The Stripe-Signature header has no {STRIPE_SCHEME} signature.")
-    if abs(time.time() - timestamp) > tolerance:
+    # In integers: a timestamp of a thousand digits is refused, not an OverflowError.
+    if abs(int(time.time()) - timestamp) > tolerance:
         raise _invalid("The signature's timestamp is outside the tolerance zone.")
     expected = _hmac_hex(secret, _stripe_signed_payload(raw_body, timestamp)).encode()
     if not any(hmac.compare_digest(expected, signature.encode()) for signature in signatures):

@@ -1,10 +1,14 @@
 """The interface every payment provider implements, and what it exchanges with callers."""
 
+import hashlib
+import hmac
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.conf import settings
 
 from domain.bookings.models import Booking
 from domain.errors import DomainError
@@ -56,7 +60,7 @@ class WebhookNotice:
         status = body.get("status")
         if status not in WEBHOOK_STATUSES:
             raise _malformed(f"status must be one of {', '.join(WEBHOOK_STATUSES)}.")
-        if "event_id" in body:
+        if body.get("event_id") is not None:
             event_id = _text(body, "event_id", max_length=255)
         else:
             event_id = f"{transaction_id}:{status}"
@@ -109,6 +113,14 @@ class PaymentStrategy(ABC):
         except (ValueError, RecursionError):
             raise _malformed("The body is not valid JSON.") from None
         return WebhookNotice.from_body(body)
+
+
+def simulated_id(purpose: str, idempotency_key: str, length: int) -> str:
+    """A provider-style id that is the same for the same idempotency key, as a
+    real provider answers a repeated request with the object it created first;
+    keyed with SECRET_KEY, so it cannot be guessed from the key."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{purpose}:{idempotency_key}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:length]
 
 
 def _text(body: dict, key: str, *, max_length: int) -> str:

@@ -1,6 +1,5 @@
 """A simulation of bKash's tokenized checkout: create-payment answers, signed webhooks, no network."""
 
-import secrets
 from collections.abc import Mapping
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,7 +10,7 @@ from django.utils import timezone
 from domain.bookings.models import Booking
 
 from ..signatures import bkash_signature, verify_bkash_signature
-from .base import PaymentStrategy, ProviderError, ProviderPayment
+from .base import PaymentStrategy, ProviderError, ProviderPayment, simulated_id
 
 # Create-payment fields a caller may pass in the initiate payload.
 OPTIONS = ("payerReference", "callbackURL")
@@ -26,7 +25,7 @@ class BkashSimulation(PaymentStrategy):
         unknown = sorted(set(payload) - set(OPTIONS))
         if unknown:
             raise ProviderError(f"Unknown create-payment field: {unknown[0]}")
-        payment_id = f"TR0011{secrets.token_hex(8).upper()}"
+        payment_id = f"TR0011{simulated_id('bkash-payment', idempotency_key, 16).upper()}"
         created = timezone.now().astimezone(DHAKA)
         answer = {
             "statusCode": "0000",

@@ -1,6 +1,5 @@
 """A simulation of Stripe: PaymentIntents shaped like Stripe's, signed webhooks, no network."""
 
-import secrets
 import time
 from collections.abc import Mapping
 
@@ -9,7 +8,7 @@ from django.conf import settings
 from domain.bookings.models import Booking
 
 from ..signatures import stripe_signature_header, verify_stripe_signature
-from .base import PaymentStrategy, ProviderError, ProviderPayment
+from .base import PaymentStrategy, ProviderError, ProviderPayment, simulated_id
 
 # PaymentIntent parameters a caller may pass in the initiate payload.
 OPTIONS = ("description", "receipt_email", "statement_descriptor")
@@ -24,7 +23,7 @@ class StripeSimulation(PaymentStrategy):
         if unknown:
             # What Stripe answers to a parameter it does not know.
             raise ProviderError(f"Received unknown parameter: {unknown[0]}")
-        intent_id = f"pi_{secrets.token_hex(12)}"
+        intent_id = f"pi_{simulated_id('stripe-intent', idempotency_key, 24)}"
         intent = {
             "id": intent_id,
             "object": "payment_intent",
@@ -32,7 +31,7 @@ class StripeSimulation(PaymentStrategy):
             "amount": int(booking.total_amount * 100),
             "currency": self.currency,
             "status": "requires_payment_method",
-            "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}",
+            "client_secret": f"{intent_id}_secret_{simulated_id('stripe-secret', idempotency_key, 24)}",
             "created": int(time.time()),
             "livemode": False,
             "payment_method_types": ["card"],

@@ -1,0 +1,56 @@
+"""With the broker down, accepted work is still recorded, and a sweep sends it later."""
+
+import json
+
+import pytest
+
+
+
+from config.celery import app
+from domain.operations.models import Operation
+from domain.payments.models import WebhookEvent
+from tests.factories import PropertyFactory
+from tests.test_payments_support import booking_with_payment, post_webhook
+
+pytestmark = pytest.mark.django_db
+
+DEAD_BROKER = "redis://127.0.0.1:6390/0"  # nothing listens there
+
+
+def use_broker(url: str) -> None:
+    app.conf.broker_url = url
+    # Connections are pooled: drop them, so the next publish connects anew.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def dead_broker():
+    previous = app.conf.broker_url
+    use_broker(DEAD_BROKER)
+    yield
+    use_broker(previous)
+
+
+def test_an_operation_is_accepted_and_recorded(auth_client, dead_broker, django_capture_on_commit_callbacks):
+    prop = PropertyFactory()
+
+    with django_capture_on_commit_callbacks(execute=True) as dispatches:
+        response = auth_client.post("/api/bookings/create/", {"property_id": prop.pk})
+
+    assert len(dispatches) == 1  # the dispatch was tried, and failed
+    assert response.status_code == 202
+    operation = Operation.objects.get(pk=response.json()["id"])
+    assert operation.status == Operation.Status.PENDING  # for the stale-operation sweep
+
+
+def test_a_webhook_is_acknowledged_and_stored(api_client, dead_broker, django_capture_on_commit_callbacks):
+    booking, payment = booking_with_payment("BKASH")
+    raw = json.dumps({"booking_id": booking.pk, "transaction_id": payment.transaction_id, "status": "SUCCESS"})
+
+    with django_capture_on_commit_callbacks(execute=True) as dispatches:
+        response = post_webhook(api_client, "BKASH", raw.encode())
+
+    assert len(dispatches) == 1
+    assert (response.status_code, response.json()) == (200, {"detail": "ok"})
+    assert WebhookEvent.objects.get().state == WebhookEvent.State.RECEIVED  # for the webhook sweep
