@@ -219,6 +219,27 @@ OPERATION_STALE_AFTER = env.int("OPERATION_STALE_AFTER", default=300)
 OPERATION_SWEEP_INTERVAL = env.int("OPERATION_SWEEP_INTERVAL", default=60)
 OPERATION_MAX_ATTEMPTS = env.int("OPERATION_MAX_ATTEMPTS", default=5)
 
+# --- Payments -------------------------------------------------------------
+# Read by a real Stripe integration; the simulations make no network calls.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+# Webhook signing secrets: required with DEBUG off (checked at start-up). In
+# development they are made once under var/, so that the server and
+# `manage.py send_webhook` sign and verify with the same ones.
+STRIPE_WEBHOOK_SECRET = _kept_secret("STRIPE_WEBHOOK_SECRET", generate=DEBUG)
+BKASH_WEBHOOK_SECRET = _kept_secret("BKASH_WEBHOOK_SECRET", generate=DEBUG)
+# How far (seconds) a Stripe signature's timestamp may be from now.
+WEBHOOK_TOLERANCE = 300
+# Provider -> strategy class; a real integration replaces a simulation here.
+PAYMENT_STRATEGIES = {
+    "STRIPE": "domain.payments.providers.stripe.StripeSimulation",
+    "BKASH": "domain.payments.providers.bkash.BkashSimulation",
+}
+# A webhook event still unapplied this long after its task was queued is re-dispatched.
+WEBHOOK_STALE_AFTER = env.int("WEBHOOK_STALE_AFTER", default=120)
+WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=60)
+# Re-dispatches of one event before it is marked FAILED for a person to look at.
+WEBHOOK_MAX_REDISPATCHES = env.int("WEBHOOK_MAX_REDISPATCHES", default=5)
+
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
@@ -268,29 +289,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.maintenance.redispatch_stale_operations",
         "schedule": OPERATION_SWEEP_INTERVAL,
     },
-}
-
-# --- Payments -------------------------------------------------------------
-# Read by a real Stripe integration; the simulations make no network calls.
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
-# Webhook signing secrets: required with DEBUG off (checked at start-up). In
-# development they are made once under var/, so that the server and
-# `manage.py send_webhook` sign and verify with the same ones.
-STRIPE_WEBHOOK_SECRET = _kept_secret("STRIPE_WEBHOOK_SECRET", generate=DEBUG)
-BKASH_WEBHOOK_SECRET = _kept_secret("BKASH_WEBHOOK_SECRET", generate=DEBUG)
-# How far (seconds) a Stripe signature's timestamp may be from now.
-WEBHOOK_TOLERANCE = 300
-# Provider -> strategy class; a real integration replaces a simulation here.
-PAYMENT_STRATEGIES = {
-    "STRIPE": "domain.payments.providers.stripe.StripeSimulation",
-    "BKASH": "domain.payments.providers.bkash.BkashSimulation",
-}
-# A webhook event still unapplied this long after its task was queued is re-dispatched.
-WEBHOOK_STALE_AFTER = env.int("WEBHOOK_STALE_AFTER", default=120)
-WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=60)
-CELERY_BEAT_SCHEDULE["redispatch-unprocessed-webhook-events"] = {
-    "task": "tasks.webhooks.redispatch_unprocessed_webhook_events",
-    "schedule": WEBHOOK_SWEEP_INTERVAL,
+    "redispatch-unapplied-webhook-events": {
+        "task": "tasks.maintenance.redispatch_unapplied_webhook_events",
+        "schedule": WEBHOOK_SWEEP_INTERVAL,
+    },
 }
 
 # --- Logging --------------------------------------------------------------

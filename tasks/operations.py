@@ -6,6 +6,8 @@ from django.db import InterfaceError, OperationalError
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation, fail_operation
 
+from .retries import RETRY_TRANSIENT_DATABASE_ERRORS
+
 logger = logging.getLogger(__name__)
 
 QUEUE_FOR_KIND = {
@@ -20,16 +22,8 @@ def dispatch_operation(operation_id, kind: str) -> None:
     run_operation.apply_async(args=[str(operation_id)], queue=QUEUE_FOR_KIND[kind])
 
 
-@shared_task(
-    bind=True,
-    # A deadlock or a lost connection is worth another try; the operation
-    # stays RUNNING meanwhile, and its attempts are counted.
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_backoff_max=30,
-    max_retries=5,
-)
-def run_operation(self, operation_id: str) -> None:
+@shared_task(**RETRY_TRANSIENT_DATABASE_ERRORS)
+def run_operation(operation_id: str) -> None:
     try:
         execute_operation(operation_id)
     except (OperationalError, InterfaceError):

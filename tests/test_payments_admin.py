@@ -1,8 +1,11 @@
-"""The payment and webhook event admin: read-only pages that load and search."""
+"""The admin of payments, webhook events, bookings and operations: pages that load, search, and change nothing."""
 
 import pytest
 from django.urls import reverse
 
+from domain.bookings.models import Booking
+from domain.operations.models import Operation
+from domain.operations.services import start_operation
 from domain.payments.models import WebhookEvent
 from domain.payments.providers.registry import strategy_for
 from domain.payments.webhooks import apply_webhook_event, receive_webhook
@@ -28,3 +31,22 @@ def test_payments_and_events_are_listed_searched_and_read_only(admin_client):
     assert "payment succeeded; booking paid" in events.content.decode()
     assert admin_client.get(reverse("admin:payments_payment_add")).status_code == 403
     assert admin_client.get(reverse("admin:payments_webhookevent_add")).status_code == 403
+
+
+def test_records_written_by_services_cannot_be_changed_or_deleted_in_the_admin(admin_client):
+    booking, payment = booking_with_payment("STRIPE")
+    raw = webhook_body(payment, "SUCCESS")
+    event, _ = receive_webhook("STRIPE", raw, strategy_for("STRIPE").sign_webhook(raw))
+    operation, _ = start_operation(owner=booking.user, kind=Operation.Kind.BOOKING_CANCEL, request={"booking_id": booking.pk})
+
+    for name, pk in [
+        ("bookings_booking", booking.pk),
+        ("operations_operation", operation.pk),
+        ("payments_payment", payment.pk),
+        ("payments_webhookevent", event.pk),
+    ]:
+        assert admin_client.get(reverse(f"admin:{name}_change", args=[pk])).status_code == 200, name
+        assert admin_client.post(reverse(f"admin:{name}_delete", args=[pk]), {"post": "yes"}).status_code == 403, name
+        assert admin_client.get(reverse(f"admin:{name}_add")).status_code == 403, name
+    assert WebhookEvent.objects.filter(pk=event.pk).exists()
+    assert Booking.objects.filter(pk=booking.pk).exists()

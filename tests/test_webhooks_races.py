@@ -13,7 +13,7 @@ from domain.payments.models import Payment, WebhookEvent
 from domain.payments.providers.registry import strategy_for
 from domain.payments.webhooks import apply_webhook_event, receive_webhook
 from domain.properties.models import Property
-from tasks.webhooks import redispatch_unprocessed_webhook_events
+from tasks.maintenance import redispatch_unapplied_webhook_events
 from tests.concurrency import run_at_once
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -146,14 +146,47 @@ def test_the_sweeper_redispatches_an_event_whose_task_was_lost(celery_worker, se
         dispatched_at=timezone.now() - timedelta(seconds=settings.WEBHOOK_STALE_AFTER + 1)
     )
 
-    assert redispatch_unprocessed_webhook_events() == 1
+    assert redispatch_unapplied_webhook_events() == 1
     # Marked dispatched: the next sweep does not queue it again.
-    assert redispatch_unprocessed_webhook_events() == 0
+    assert redispatch_unapplied_webhook_events() == 0
 
     assert wait_for_event("STRIPE", lost.event_id).state == WebhookEvent.State.APPLIED
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PAID
     # One still within the threshold is left to its own task.
     assert WebhookEvent.objects.get(pk=just_received.pk).state == WebhookEvent.State.RECEIVED
+
+
+def test_a_success_for_a_replaced_transaction_is_rejected_loudly(caplog):
+    booking, first = booking_with_payment("STRIPE")
+    old_transaction = first.transaction_id
+    Payment.objects.filter(pk=first.pk).update(transaction_id="pi_started_again")
+    event = stored_event(first, "SUCCESS")  # for the transaction the payment had before
+
+    apply_webhook_event(event.pk)
+
+    event.refresh_from_db()
+    assert event.state == WebhookEvent.State.REJECTED
+    assert f"SUCCESS for transaction {old_transaction} of booking {booking.pk}" in caplog.text
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
+
+
+def test_the_sweeper_gives_up_on_an_event_that_keeps_failing(settings, caplog):
+    settings.WEBHOOK_MAX_REDISPATCHES = 2
+    booking, payment = booking_with_payment()
+    event = stored_event(payment, "SUCCESS")
+    long_ago = timezone.now() - timedelta(seconds=settings.WEBHOOK_STALE_AFTER + 1)
+
+    swept = []
+    for _ in range(4):  # its task never gets to apply it
+        WebhookEvent.objects.filter(pk=event.pk).update(dispatched_at=long_ago)
+        swept.append(redispatch_unapplied_webhook_events())
+
+    assert swept == [1, 1, 0, 0]
+    event.refresh_from_db()
+    assert (event.state, event.redispatches) == (WebhookEvent.State.FAILED, 2)
+    assert "failed to apply 3 times" in event.outcome
+    assert f"webhook event {event.pk} failed to apply" in caplog.text
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
 
 
 def test_the_sweeper_leaves_processed_events_alone(settings):
@@ -162,13 +195,13 @@ def test_the_sweeper_leaves_processed_events_alone(settings):
     apply_webhook_event(event.pk)
     WebhookEvent.objects.update(dispatched_at=timezone.now() - timedelta(days=1))
 
-    assert redispatch_unprocessed_webhook_events() == 0
+    assert redispatch_unapplied_webhook_events() == 0
 
 
 def test_the_sweeper_is_on_the_beat_schedule(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["redispatch-unprocessed-webhook-events"]
+    entry = settings.CELERY_BEAT_SCHEDULE["redispatch-unapplied-webhook-events"]
 
     assert entry == {
-        "task": "tasks.webhooks.redispatch_unprocessed_webhook_events",
+        "task": "tasks.maintenance.redispatch_unapplied_webhook_events",
         "schedule": settings.WEBHOOK_SWEEP_INTERVAL,
     }

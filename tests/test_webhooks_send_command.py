@@ -81,6 +81,14 @@ def test_a_booking_without_a_payment_needs_a_transaction_id():
         send_webhook("--provider", "STRIPE", "--booking", str(booking.pk), "--status", "SUCCESS")
 
 
+def test_a_provider_that_is_not_the_payments_is_refused_before_sending():
+    booking, _ = booking_with_payment("STRIPE")
+
+    with pytest.raises(CommandError, match="payment is with STRIPE, not BKASH"):
+        send_webhook("--provider", "BKASH", "--booking", str(booking.pk), "--status", "SUCCESS")
+    assert not WebhookEvent.objects.exists()
+
+
 def test_an_unreachable_server_is_reported():
     booking, _ = booking_with_payment("STRIPE")
 

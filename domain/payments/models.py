@@ -38,6 +38,8 @@ class WebhookEvent(models.Model):
         RECEIVED = "RECEIVED"
         APPLIED = "APPLIED"
         REJECTED = "REJECTED"
+        # It kept failing to apply: a person has to look (see the worker logs).
+        FAILED = "FAILED"
 
     provider = models.CharField(max_length=8, choices=Provider.choices)
     event_id = models.CharField(max_length=255)
@@ -49,6 +51,7 @@ class WebhookEvent(models.Model):
     # still RECEIVED long after this, and only once per sweep threshold, so a
     # backlog during a worker outage is not queued again at every sweep.
     dispatched_at = models.DateTimeField(default=timezone.now)
+    redispatches = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,8 +1,10 @@
 """Provider webhooks: authenticate and store an event, then apply it under the booking's lock."""
 
+import logging
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from domain.bookings.locks import lock_booking
@@ -14,6 +16,8 @@ from domain.properties.services import set_property_availability
 from .models import Payment, WebhookEvent
 from .providers.base import WebhookNotice
 from .providers.registry import strategy_for
+
+logger = logging.getLogger(__name__)
 
 
 def receive_webhook(provider: str, raw_body: bytes, headers: Mapping[str, str]) -> tuple[WebhookEvent, bool]:
@@ -53,21 +57,31 @@ def apply_webhook_event(event_pk: int) -> WebhookEvent | None:
     return event
 
 
-def take_undispatched_events(older_than) -> list[int]:
+def take_undispatched_events(older_than, max_redispatches: int) -> list[int]:
     """Ids of events still RECEIVED whose apply task was last queued before `older_than`.
 
     Their message was lost or their worker died. Each is marked dispatched
     now, so it is not taken again before the threshold passes once more; one
-    being applied right now (its row locked) is skipped.
+    being applied right now (its row locked) is skipped. One re-dispatched
+    `max_redispatches` times already keeps failing: it ends FAILED instead.
     """
     with transaction.atomic():
-        stale = list(
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(state=WebhookEvent.State.RECEIVED, dispatched_at__lt=older_than)
-            .values_list("pk", flat=True)
+        stale = WebhookEvent.objects.select_for_update(skip_locked=True).filter(
+            state=WebhookEvent.State.RECEIVED, dispatched_at__lt=older_than
         )
-        WebhookEvent.objects.filter(pk__in=stale).update(dispatched_at=timezone.now())
-    return stale
+        given_up = list(stale.filter(redispatches__gte=max_redispatches).values_list("pk", flat=True))
+        retry = list(stale.filter(redispatches__lt=max_redispatches).values_list("pk", flat=True))
+        for event_pk in given_up:
+            logger.error("webhook event %s failed to apply %d times: giving up", event_pk, max_redispatches + 1)
+        WebhookEvent.objects.filter(pk__in=given_up).update(
+            state=WebhookEvent.State.FAILED,
+            outcome=f"failed to apply {max_redispatches + 1} times; see the worker logs",
+            processed_at=timezone.now(),
+        )
+        WebhookEvent.objects.filter(pk__in=retry).update(
+            dispatched_at=timezone.now(), redispatches=F("redispatches") + 1
+        )
+    return retry
 
 
 def _apply_notice(provider: str, notice: WebhookNotice) -> tuple[str, str]:
@@ -75,6 +89,13 @@ def _apply_notice(provider: str, notice: WebhookNotice) -> tuple[str, str]:
     booking = lock_booking(notice.booking_id)
     payment = Payment.objects.filter(booking_id=notice.booking_id).first() if booking else None
     if payment is None or payment.provider != provider or payment.transaction_id != notice.transaction_id:
+        if notice.status == "SUCCESS":
+            # Money may have been taken for a payment replaced since (API.md
+            # keeps one payment per booking): someone must reconcile it.
+            logger.error(
+                "%s reports SUCCESS for transaction %s of booking %s, which is not its payment's",
+                provider, notice.transaction_id, notice.booking_id,
+            )
         return WebhookEvent.State.REJECTED, "rejected: not the transaction of this booking's payment"
     if payment.status == Payment.Status.SUCCESS:
         # SUCCESS is final: a later FAILED, or a second SUCCESS, changes nothing.

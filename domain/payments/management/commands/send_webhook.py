@@ -31,9 +31,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, provider, booking, status, url, transaction_id, event_id, timeout, **options):
         if transaction_id is None:
-            transaction_id = Payment.objects.filter(booking_id=booking).values_list("transaction_id", flat=True).first()
-            if transaction_id is None:
+            payment = Payment.objects.filter(booking_id=booking).first()
+            if payment is None:
                 raise CommandError(f"Booking {booking} has no payment: initiate one, or pass --transaction-id.")
+            if payment.provider != provider:
+                # The server would accept the delivery, then reject the event.
+                raise CommandError(f"Booking {booking}'s payment is with {payment.provider}, not {provider}.")
+            transaction_id = payment.transaction_id
         body = {"booking_id": booking, "transaction_id": transaction_id, "status": status}
         if event_id is not None:
             body["event_id"] = event_id
