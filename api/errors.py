@@ -1,4 +1,7 @@
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -9,3 +12,31 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = serializers.ValidationError(detail)
     return drf_exception_handler(exc, context)
+
+
+# Errors Django answers itself, before any DRF view: a URL that matches no
+# route, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, an uncaught exception. Under
+# /api/ they are JSON too, in the shape of every other error.
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        too_large = isinstance(exception, RequestDataTooBig)
+        return JsonResponse({"detail": "The request body is too large." if too_large else "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)

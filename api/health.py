@@ -14,10 +14,10 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.public import PublicEndpoint
 from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ def run_checks() -> dict[str, str]:
     return results
 
 
-class PublicServiceView(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
+class PublicServiceView(PublicEndpoint, APIView):
     throttle_classes = []
 
 

@@ -1,6 +1,8 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from domain.users.models import User
 
@@ -31,3 +33,16 @@ class RegisterSerializer(serializers.ModelSerializer):
         except DjangoValidationError as error:
             raise serializers.ValidationError({"password": list(error.messages)})
         return attrs
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh, with a deleted user's token a 401 like an inactive user's.
+
+    simplejwt looks the user up with .get() and lets DoesNotExist escape (a 500).
+    """
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist:
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None

@@ -1,22 +1,21 @@
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenObtainPairView
+from drf_spectacular.utils import extend_schema
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from api.public import PublicEndpoint
 from domain.users.services import register_user
 
-from .serializers import RegisterSerializer, UserSerializer
+from .serializers import RefreshSerializer, RegisterSerializer, UserSerializer
 
 
-class RegisterView(APIView):
-    # Public: a stale token sent along must not turn a sign-up into a 401.
-    authentication_classes = ()
-    permission_classes = [AllowAny]
+class RegisterView(PublicEndpoint, APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -29,6 +28,10 @@ class LoginView(TokenObtainPairView):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
+
+
+class RefreshView(TokenRefreshView):
+    serializer_class = RefreshSerializer
 
 
 class MeView(generics.RetrieveAPIView):

@@ -4,9 +4,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny
 
 from api.pagination import PageNumberPagination
+from api.public import PublicEndpoint
 from domain.limits import MAX_ID
 from domain.properties.models import Category
 from domain.properties.recommendations import properties_in_order, recommended_property_ids
@@ -19,10 +19,9 @@ class RecommendedQuerySerializer(serializers.Serializer):
     category_id = serializers.IntegerField(min_value=-MAX_ID - 1, max_value=MAX_ID)
 
 
-class RecommendedPropertiesView(GenericAPIView):
+class RecommendedPropertiesView(PublicEndpoint, GenericAPIView):
     """The ACTIVE and available properties of a category's whole subtree, newest first."""
 
-    permission_classes = [AllowAny]
     serializer_class = PropertySerializer
     pagination_class = PageNumberPagination
     filter_backends = []  # the rows are chosen by the cached ids alone

@@ -1,14 +1,13 @@
 from rest_framework import generics
-from rest_framework.permissions import AllowAny
 
+from api.public import PublicEndpoint
 from domain.properties.selectors import category_list, property_by_slug, property_list
 
 from .filters import PropertyFilter
 from .serializers import CategorySerializer, PropertySerializer
 
 
-class CategoryListView(generics.ListAPIView):
-    permission_classes = [AllowAny]
+class CategoryListView(PublicEndpoint, generics.ListAPIView):
     serializer_class = CategorySerializer
     # The tree is small and a client draws it whole.
     pagination_class = None
@@ -17,8 +16,7 @@ class CategoryListView(generics.ListAPIView):
         return category_list()
 
 
-class PropertyListView(generics.ListAPIView):
-    permission_classes = [AllowAny]
+class PropertyListView(PublicEndpoint, generics.ListAPIView):
     serializer_class = PropertySerializer
     filterset_class = PropertyFilter
 
@@ -26,8 +24,7 @@ class PropertyListView(generics.ListAPIView):
         return property_list()
 
 
-class PropertyDetailView(generics.RetrieveAPIView):
-    permission_classes = [AllowAny]
+class PropertyDetailView(PublicEndpoint, generics.RetrieveAPIView):
     serializer_class = PropertySerializer
 
     def get_object(self):

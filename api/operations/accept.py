@@ -23,8 +23,10 @@ def idempotency_key(request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return None
-    if not key or len(key) > 255:
-        raise serializers.ValidationError({IDEMPOTENCY_HEADER: ["Must be 1 to 255 characters."]})
+    # Printable ASCII, as the keys clients make are (UUIDs): a NUL or a
+    # surrogate could not even be stored.
+    if not 1 <= len(key) <= 255 or not (key.isascii() and key.isprintable()):
+        raise serializers.ValidationError({IDEMPOTENCY_HEADER: ["Must be 1 to 255 printable ASCII characters."]})
     return key
 
 

@@ -2,12 +2,12 @@ from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.operations.accept import accept_operation
 from api.operations.serializers import OperationSerializer
+from api.public import PublicEndpoint
 from domain.operations.models import Operation
 from domain.payments.providers.base import InvalidWebhook
 from domain.payments.webhooks import receive_webhook
@@ -27,7 +27,7 @@ class PaymentInitiateView(APIView):
         return accept_operation(request, Operation.Kind.PAYMENT_INITIATE, serializer.validated_data)
 
 
-class PaymentWebhookView(APIView):
+class PaymentWebhookView(PublicEndpoint, APIView):
     """A provider's signed notice that a payment succeeded or failed.
 
     Public: the signature over the raw body is the authentication. Not
@@ -37,8 +37,6 @@ class PaymentWebhookView(APIView):
     """
 
     provider = None  # set per route in urls.py
-    authentication_classes = []
-    permission_classes = [AllowAny]
     parser_classes = [JSONParser]  # what the schema shows; the body itself is read raw
     throttle_classes = []
 
