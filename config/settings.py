@@ -104,8 +104,13 @@ TEMPLATES = [
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     if "postgresql" in DATABASES["default"]["ENGINE"]:
+        options = DATABASES["default"].setdefault("OPTIONS", {})
         # An unreachable host fails in seconds, not after the OS's TCP timeout.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        options.setdefault("connect_timeout", 5)
+        # A row lock waited for longer than this is an OperationalError, which
+        # tasks retry, instead of a wait that outlives the task's time limit
+        # (psycopg does not cancel a query on Celery's soft time limit).
+        options.setdefault("options", f"-c lock_timeout={env('DATABASE_LOCK_TIMEOUT', default='10s')}")
 else:
     DATABASES = {
         "default": {
@@ -224,9 +229,16 @@ BOOKING_PENDING_TTL = env.int("BOOKING_PENDING_TTL", default=900)
 BOOKING_EXPIRY_INTERVAL = env.int("BOOKING_EXPIRY_INTERVAL", default=60)
 BOOKING_EXPIRY_BATCH_SIZE = env.int("BOOKING_EXPIRY_BATCH_SIZE", default=200)
 # An operation not final this long after its last change is re-dispatched.
+# Longer than a task can run (CELERY_TASK_TIME_LIMIT plus its retries'
+# back-off), so that the sweep never re-sends a run that is still alive.
 OPERATION_STALE_AFTER = env.int("OPERATION_STALE_AFTER", default=300)
 OPERATION_SWEEP_INTERVAL = env.int("OPERATION_SWEEP_INTERVAL", default=60)
-OPERATION_MAX_ATTEMPTS = env.int("OPERATION_MAX_ATTEMPTS", default=5)
+# Runs of one operation (each retry counts) before it ends FAILED: above the
+# task's own retries (tasks/retries.py), so those alone never exhaust it.
+OPERATION_MAX_ATTEMPTS = env.int("OPERATION_MAX_ATTEMPTS", default=10)
+# Re-dispatches of one operation by the sweep before it ends FAILED: its queue
+# has had no worker for that long (OPERATION_STALE_AFTER apart).
+OPERATION_MAX_REDISPATCHES = env.int("OPERATION_MAX_REDISPATCHES", default=6)
 
 # --- Payments -------------------------------------------------------------
 # Read by a real Stripe integration; the simulations make no network calls.
@@ -290,17 +302,22 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Each expires after one interval: runs queued while no worker consumed
+    # them would only repeat one another.
     "expire-stale-bookings": {
         "task": "tasks.maintenance.expire_stale_bookings",
         "schedule": BOOKING_EXPIRY_INTERVAL,
+        "options": {"expires": BOOKING_EXPIRY_INTERVAL},
     },
     "redispatch-stale-operations": {
         "task": "tasks.maintenance.redispatch_stale_operations",
         "schedule": OPERATION_SWEEP_INTERVAL,
+        "options": {"expires": OPERATION_SWEEP_INTERVAL},
     },
     "redispatch-unapplied-webhook-events": {
         "task": "tasks.maintenance.redispatch_unapplied_webhook_events",
         "schedule": WEBHOOK_SWEEP_INTERVAL,
+        "options": {"expires": WEBHOOK_SWEEP_INTERVAL},
     },
 }
 

@@ -9,6 +9,8 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+# Short, so that the test of a lock held too long takes seconds.
+os.environ.setdefault("DATABASE_LOCK_TIMEOUT", "2s")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_only_stripe_secret")
 os.environ.setdefault("BKASH_WEBHOOK_SECRET", "test-only-bkash-webhook-secret")
 

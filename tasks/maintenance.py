@@ -28,7 +28,7 @@ def expire_stale_bookings() -> int:
 @shared_task
 def redispatch_stale_operations() -> int:
     older_than = timezone.now() - timedelta(seconds=settings.OPERATION_STALE_AFTER)
-    stale = take_stale_operations(older_than)
+    stale = take_stale_operations(older_than, settings.OPERATION_MAX_REDISPATCHES)
     for operation_id, kind in stale:
         logger.warning("re-dispatching stale operation %s (%s)", operation_id, kind)
         dispatch_operation(operation_id, kind)

@@ -1,12 +1,11 @@
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation, fail_operation
 
-from .retries import RETRY_TRANSIENT_DATABASE_ERRORS
+from .retries import RETRY_TRANSIENT_DATABASE_ERRORS, TRANSIENT_DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ def dispatch_operation(operation_id, kind: str) -> None:
 def run_operation(operation_id: str) -> None:
     try:
         execute_operation(operation_id)
-    except (OperationalError, InterfaceError):
+    except TRANSIENT_DATABASE_ERRORS:
         raise
     except Exception:
         logger.exception("operation %s failed with an unexpected error", operation_id)

@@ -1,9 +1,10 @@
-"""Race tests' one helper: run functions at the same moment, each in its own thread (this module holds no tests)."""
+"""Race tests' helpers: functions run at the same moment, a row held locked by another connection (no tests here)."""
 
 import threading
 import time
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def run_at_once(functions, timeout: float = 60) -> list:
@@ -42,3 +43,27 @@ def run_at_once(functions, timeout: float = 60) -> list:
     alive = [thread.name for thread in threads if thread.is_alive()]
     assert not alive, f"still running after {timeout}s: {alive}"
     return results
+
+
+@contextmanager
+def row_locked(model, pk):
+    """Hold a row lock (SELECT ... FOR UPDATE) from another connection while the block runs."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=pk)
+                locked.set()
+                release.wait(60)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold, name="row_locked", daemon=True)
+    holder.start()
+    try:
+        assert locked.wait(10), "the row lock was not taken"
+        yield
+    finally:
+        release.set()
+        holder.join(10)

@@ -6,9 +6,10 @@ from django.test.utils import CaptureQueriesContext
 
 from domain.bookings.models import Booking
 from domain.operations.models import Operation
+from domain.operations.services import execute_operation
 from domain.properties.models import Property
 from tests.conftest import client_for, wait_for_operation
-from tests.factories import BookingFactory, PropertyFactory, UserFactory
+from tests.factories import BookingFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,8 +150,6 @@ def test_polling_runs_a_fixed_number_of_queries(auth_client):
 
     with CaptureQueriesContext(connection) as pending:
         client.get(url)
-    from domain.operations.services import execute_operation
-
     execute_operation(Operation.objects.get().pk)
     with CaptureQueriesContext(connection) as final:
         client.get(url)

@@ -37,6 +37,8 @@ def test_create_booking_holds_the_property_at_its_price(settings):
         (lambda: PropertyFactory(status=Property.Status.INACTIVE), "property_inactive"),
         (lambda: PropertyFactory(is_available=False), "property_unavailable"),
         (lambda: BookingFactory().property, "property_unavailable"),
+        # Held by a booking even though the flag says available: the booking counts.
+        (lambda: BookingFactory(property=PropertyFactory(is_available=True)).property, "property_unavailable"),
     ],
 )
 def test_create_booking_refusals(make_property, code):

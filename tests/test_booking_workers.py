@@ -1,18 +1,17 @@
 """Bookings executed by real `celery worker` processes: races, redelivery, a killed worker."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection
 
 from domain.bookings.models import Booking
 from domain.operations.models import Operation
-from domain.operations.services import start_operation, take_stale_operations
+from domain.operations.services import start_operation
 from domain.properties.models import Property
+from tasks.maintenance import redispatch_stale_operations
 from tasks.operations import dispatch_operation
-from tests.concurrency import run_at_once
+from tests.concurrency import row_locked, run_at_once
 from tests.conftest import client_for
 from tests.factories import PropertyFactory, UserFactory
 
@@ -77,23 +76,6 @@ def test_a_task_delivered_twice_books_once(start_worker_process):
     assert Operation.objects.get(pk=operation.pk).status == Operation.Status.SUCCEEDED
 
 
-def hold_row_lock(model, pk):
-    """Lock a row from another connection until the returned event is set."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        with transaction.atomic():
-            model.objects.select_for_update().get(pk=pk)
-            locked.set()
-            release.wait(60)
-        connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    locked.wait(10)
-    return release, thread
-
-
 def waiting_on_a_lock() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -109,14 +91,10 @@ def start_a_booking_and_kill_its_worker(start_worker_process):
     operation, _ = start_operation(
         owner=UserFactory(), kind=Operation.Kind.BOOKING_CREATE, request={"property_id": prop.pk}
     )
-    release, holder = hold_row_lock(Property, prop.pk)
-    try:
+    with row_locked(Property, prop.pk):
         dispatch_operation(operation.pk, operation.kind)
         wait_for(lambda: waiting_on_a_lock() > 0, what="the task to wait on the property's lock")
         doomed.kill()
-    finally:
-        release.set()
-        holder.join(10)
     operation.refresh_from_db()
     assert operation.status == Operation.Status.RUNNING
     assert not Booking.objects.exists()  # its transaction died with it
@@ -136,14 +114,12 @@ def test_a_killed_worker_loses_nothing_the_broker_redelivers(start_worker_proces
     assert list(Booking.objects.values_list("property_id", flat=True)) == [prop.pk]
 
 
-def test_a_killed_worker_loses_nothing_the_sweeper_redispatches(start_worker_process):
+def test_a_killed_worker_loses_nothing_the_sweeper_redispatches(start_worker_process, settings):
     operation, prop = start_a_booking_and_kill_its_worker(start_worker_process)
     start_worker_process("heir")
+    settings.OPERATION_STALE_AFTER = 0
 
-    stale = take_stale_operations(older_than=timezone.now())
-    assert stale == [(operation.pk, operation.kind)]
-    for operation_id, kind in stale:
-        dispatch_operation(operation_id, kind)
+    assert redispatch_stale_operations() == 1
 
     final = wait_until_final([operation.pk])[operation.pk]
     assert final.status == Operation.Status.SUCCEEDED

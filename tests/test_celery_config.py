@@ -32,3 +32,19 @@ def test_work_is_routed_to_queues_by_kind():
 
     assert set(QUEUE_FOR_KIND.values()) == {"bookings", "payments"}
     assert app.conf.task_routes["tasks.maintenance.*"] == {"queue": "maintenance"}
+
+
+def test_the_stale_sweep_never_resends_a_run_still_alive(settings):
+    from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
+
+    retries = RETRY_TRANSIENT_DATABASE_ERRORS["max_retries"]
+    longest_backoff = sum(2**n for n in range(retries))  # 1 + 2 + 4 + ... s, no jitter
+    assert RETRY_TRANSIENT_DATABASE_ERRORS["retry_jitter"] is False
+    assert settings.OPERATION_STALE_AFTER > app.conf.task_time_limit + longest_backoff
+    # The task's own retries alone never use up an operation's attempts.
+    assert settings.OPERATION_MAX_ATTEMPTS > retries + 1
+
+
+def test_periodic_runs_queued_while_no_worker_listened_expire(settings):
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["options"]["expires"] == entry["schedule"], entry

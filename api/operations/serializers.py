@@ -31,7 +31,8 @@ class OperationSerializer(serializers.ModelSerializer):
         if operation.status != Operation.Status.SUCCEEDED or operation.result_id is None:
             return None
         queryset, serializer_class = RESULT_RENDERING[operation.kind]
-        return serializer_class(queryset.get(pk=operation.result_id), context=self.context).data
+        result = queryset.filter(pk=operation.result_id).first()
+        return serializer_class(result, context=self.context).data if result else None
 
     def get_error(self, operation) -> dict | None:
         if operation.status != Operation.Status.FAILED:

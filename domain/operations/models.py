@@ -38,6 +38,7 @@ class Operation(models.Model):
     # sha256 of the canonical request, to tell a replay from a reused key.
     request_hash = models.CharField(max_length=64)
     attempts = models.PositiveIntegerField(default=0)
+    redispatches = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from domain.errors import DomainError
@@ -67,6 +68,8 @@ def claim_operation(operation_id) -> Operation | None:
 def execute_operation(operation_id) -> Operation | None:
     """Run an operation to its final state; safe to call any number of times.
 
+    Returns the operation if this call finished it, else None.
+
     The handler's change and the operation's final state commit in one
     transaction that holds the operation's row lock, so of two concurrent
     runs of one operation only the first changes anything. A handler's
@@ -85,7 +88,7 @@ def execute_operation(operation_id) -> Operation | None:
     with transaction.atomic():
         operation = Operation.objects.select_for_update().get(pk=operation_id)
         if operation.is_final:
-            return operation
+            return None
         if failure is None:
             try:
                 with transaction.atomic():
@@ -109,21 +112,27 @@ def fail_operation(operation_id, code: str, detail: str) -> None:
             _record_failure(operation, code, detail)
 
 
-def take_stale_operations(older_than) -> list[tuple]:
-    """(id, kind) of operations not final and untouched since `older_than`.
+def take_stale_operations(older_than, max_redispatches: int) -> list[tuple]:
+    """(id, kind) of operations not final and untouched since `older_than`, to dispatch again.
 
     Their message was lost or their worker died. Each is touched, so that a
     re-dispatched operation still queued is not taken again at the next sweep;
-    one whose run holds its lock right now is skipped.
+    one whose run holds its lock right now is skipped. One re-dispatched
+    `max_redispatches` times already has found no worker that long: it ends
+    FAILED, so that its client stops waiting.
     """
     with transaction.atomic():
-        stale = list(
-            Operation.objects.select_for_update(skip_locked=True)
-            .filter(status__in=[Operation.Status.PENDING, Operation.Status.RUNNING], updated_at__lt=older_than)
-            .values_list("pk", "kind")
+        stale = Operation.objects.select_for_update(skip_locked=True).filter(
+            status__in=[Operation.Status.PENDING, Operation.Status.RUNNING], updated_at__lt=older_than
         )
-        Operation.objects.filter(pk__in=[pk for pk, _ in stale]).update(updated_at=timezone.now())
-    return stale
+        for operation in stale.filter(redispatches__gte=max_redispatches):
+            logger.error("operation %s found no worker in %d dispatches: giving up", operation.pk, max_redispatches + 1)
+            _record_failure(operation, "internal_error", "No worker could run the operation; please try again.")
+        retry = list(stale.filter(redispatches__lt=max_redispatches).values_list("pk", "kind"))
+        Operation.objects.filter(pk__in=[pk for pk, _ in retry]).update(
+            updated_at=timezone.now(), redispatches=F("redispatches") + 1
+        )
+    return retry
 
 
 def _record_failure(operation: Operation, code: str, detail: str) -> None:
