@@ -61,6 +61,16 @@ def test_register_refuses_a_taken_username(api_client):
     assert User.objects.filter(username="ada").count() == 1
 
 
+def test_register_refuses_a_username_taken_in_another_case(api_client):
+    UserFactory(username="ada")
+
+    response = api_client.post(REGISTER, {**NEW_USER, "username": "ADA"})
+
+    assert response.status_code == 400
+    assert response.json() == {"username": ["A user with that username already exists."]}
+    assert User.objects.filter(username__iexact="ada").count() == 1
+
+
 @pytest.mark.parametrize(
     "password",
     ["short1", "password123", "1234567890123", "ada-lovelace"],

@@ -7,9 +7,9 @@ from .models import User
 def register_user(*, username: str, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
     """Create a user who can log in with `password` (stored hashed).
 
-    The input is validated before this is called; the unique index still
-    decides a race between two sign-ups with one username, and the loser gets
-    the same error a validator would have given.
+    The input is validated before this is called; the unique index (on the
+    username in any case) still decides a race between two sign-ups with one
+    username, and the loser gets the same error a validator would have given.
     """
     try:
         with transaction.atomic():
@@ -21,6 +21,6 @@ def register_user(*, username: str, email: str, password: str, first_name: str =
                 last_name=last_name,
             )
     except IntegrityError:
-        if User.objects.filter(username=username).exists():
+        if User.objects.filter(username__iexact=username).exists():
             raise ValidationError({"username": ["A user with that username already exists."]})
         raise
