@@ -1,6 +1,8 @@
 """The Celery settings that make delivery at-least-once and safe."""
 
 from config.celery import app
+from tasks.operations import QUEUE_FOR_KIND
+from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
 
 
 def test_messages_are_acknowledged_after_the_task_and_requeued_if_the_worker_dies():
@@ -28,15 +30,11 @@ def test_the_beat_schedule_names_registered_tasks(settings):
 
 
 def test_work_is_routed_to_queues_by_kind():
-    from tasks.operations import QUEUE_FOR_KIND
-
     assert set(QUEUE_FOR_KIND.values()) == {"bookings", "payments"}
     assert app.conf.task_routes["tasks.maintenance.*"] == {"queue": "maintenance"}
 
 
 def test_the_stale_sweep_never_resends_a_run_still_alive(settings):
-    from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
-
     retries = RETRY_TRANSIENT_DATABASE_ERRORS["max_retries"]
     longest_backoff = sum(2**n for n in range(retries))  # 1 + 2 + 4 + ... s, no jitter
     assert RETRY_TRANSIENT_DATABASE_ERRORS["retry_jitter"] is False
