@@ -11,17 +11,11 @@ from domain.operations.models import Operation
 from domain.payments.models import WebhookEvent
 from tests.factories import PropertyFactory
 from tests.test_payments_support import booking_with_payment, post_webhook
+from tests.workers import use_broker
 
 pytestmark = pytest.mark.django_db
 
 DEAD_BROKER = "redis://127.0.0.1:6390/0"  # nothing listens there
-
-
-def use_broker(url: str) -> None:
-    app.conf.broker_url = url
-    # Connections are pooled: drop them, so the next publish connects anew.
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.fixture

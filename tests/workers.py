@@ -44,6 +44,14 @@ def celery_worker_parameters():
     return {"queues": QUEUES, "perform_ping_check": False}
 
 
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at another broker."""
+    app.conf.broker_url = url
+    # Connections are pooled: drop them, so the next publish connects anew.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def current_database_url() -> str:
     """The URL of the database this test runs on, for processes started by the test."""
     db = connection.settings_dict
