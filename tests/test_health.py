@@ -12,6 +12,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from api import health
 from config.celery import app as celery_app
+from tests.workers import use_broker
 
 DEAD_REDIS = "redis://127.0.0.1:6390/0"
 DEAD_POSTGRES_PORT = "5439"
@@ -53,42 +54,25 @@ def test_ready_is_not_throttled(api_client, monkeypatch):
     assert statuses == {200}
 
 
-def test_unavailable_naming_the_cache_when_redis_is_dead(api_client, settings):
+@pytest.fixture
+def dead_cache(settings):
     caches = copy.deepcopy(settings.CACHES)
     caches["default"]["LOCATION"] = DEAD_REDIS
     # Changing CACHES makes Django drop its cache connections, so the check
     # talks to the dead address.
     settings.CACHES = caches
 
-    response = api_client.get("/api/health/ready/")
-
-    assert response.status_code == 503
-    assert response.json() == {
-        "status": "unavailable",
-        "checks": {"database": "ok", "cache": "down", "broker": "ok"},
-    }
-
 
 @pytest.fixture
 def dead_broker():
     previous = celery_app.conf.broker_url
-    celery_app.conf.broker_url = DEAD_REDIS
+    use_broker(DEAD_REDIS)
     yield
-    celery_app.conf.broker_url = previous
-
-
-def test_unavailable_naming_the_broker_when_it_is_dead(api_client, dead_broker):
-    response = api_client.get("/api/health/ready/")
-
-    assert response.status_code == 503
-    assert response.json() == {
-        "status": "unavailable",
-        "checks": {"database": "ok", "cache": "ok", "broker": "down"},
-    }
+    use_broker(previous)
 
 
 @pytest.fixture
-def unreachable_database(monkeypatch):
+def dead_database(monkeypatch):
     """A second alias with the test database's settings on a port where nothing listens."""
     settings_dict = copy.deepcopy(connections.settings["default"])
     settings_dict["PORT"] = DEAD_POSTGRES_PORT
@@ -100,11 +84,14 @@ def unreachable_database(monkeypatch):
     del connections.settings[UNREACHABLE_ALIAS]
 
 
-def test_unavailable_naming_the_database_when_it_is_dead(api_client, unreachable_database):
+@pytest.mark.parametrize("dead", ["cache", "broker", "database"])
+def test_unavailable_naming_what_is_dead(api_client, request, dead):
+    request.getfixturevalue(f"dead_{dead}")
+
     response = api_client.get("/api/health/ready/")
 
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "down", "cache": "ok", "broker": "ok"},
+        "checks": {name: "down" if name == dead else "ok" for name in ("database", "cache", "broker")},
     }
