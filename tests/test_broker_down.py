@@ -10,7 +10,7 @@ from config.celery import app
 from domain.operations.models import Operation
 from domain.payments.models import WebhookEvent
 from tests.factories import PropertyFactory
-from tests.test_payments_support import booking_with_payment, post_webhook
+from tests.payments import booking_with_payment, post_webhook
 from tests.workers import use_broker
 
 pytestmark = pytest.mark.django_db

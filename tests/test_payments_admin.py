@@ -9,7 +9,7 @@ from domain.operations.services import start_operation
 from domain.payments.models import WebhookEvent
 from domain.payments.providers.registry import strategy_for
 from domain.payments.webhooks import apply_webhook_event, receive_webhook
-from tests.test_payments_support import booking_with_payment, webhook_body
+from tests.payments import booking_with_payment, webhook_body
 
 pytestmark = pytest.mark.django_db
 

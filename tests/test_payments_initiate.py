@@ -16,7 +16,7 @@ from domain.payments.providers.stripe import StripeSimulation
 from domain.properties.models import Property
 from tests.conftest import client_for, wait_for_operation
 from tests.factories import BookingFactory, PropertyFactory
-from tests.test_payments_support import booking_with_payment, expire
+from tests.payments import booking_with_payment, expire
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from domain.payments.providers.registry import strategy_for
 from domain.payments.signatures import bkash_signature, stripe_signature_header
 from domain.properties.models import Property
 from tests.factories import BookingFactory, UserFactory
-from tests.test_payments_support import (
+from tests.payments import (
     WEBHOOK_URL,
     booking_with_payment,
     expire,

@@ -17,7 +17,7 @@ from tasks.maintenance import redispatch_unapplied_webhook_events
 from tests.concurrency import run_at_once
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.test_payments_support import booking_with_payment, post_webhook, wait_for_event, webhook_body
+from tests.payments import booking_with_payment, post_webhook, wait_for_event, webhook_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

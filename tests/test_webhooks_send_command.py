@@ -9,7 +9,7 @@ from domain.bookings.models import Booking
 from domain.payments.models import WebhookEvent
 from domain.properties.models import Property
 from tests.factories import BookingFactory
-from tests.test_payments_support import booking_with_payment, wait_for_event
+from tests.payments import booking_with_payment, wait_for_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
