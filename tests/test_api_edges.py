@@ -1,5 +1,6 @@
 """Malformed requests at the edges of the API: each a clear 4xx in JSON, never a 500."""
 
+import copy
 import json
 
 import pytest
@@ -145,3 +146,23 @@ def test_the_schema_describes_registration(api_client):
     register = schema["paths"]["/api/auth/register/"]["post"]
     assert "requestBody" in register
     assert "201" in register["responses"]
+
+
+def test_with_the_cache_down_every_endpoint_that_uses_it_still_answers(settings, django_capture_on_commit_callbacks):
+    dead_cache = copy.deepcopy(settings.CACHES)
+    dead_cache["default"]["LOCATION"] = "redis://127.0.0.1:6390/0"  # nothing listens there
+    settings.CACHES = dead_cache  # Django drops its cache connections on the change
+    user = UserFactory()
+    prop = PropertyFactory()
+    client = strict_client()
+
+    # Throttled (the counters live in the cache): it lets the request through.
+    login = client.post("/api/auth/login/", {"username": user.username, "password": PASSWORD}, format="json")
+    assert login.status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['access']}")
+    assert client.get("/api/properties/").status_code == 200
+    # Recommendations read from the database, and the booking's eviction is dropped.
+    assert client.get(f"/api/properties/recommended/?category_id={prop.category_id}").json()["count"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = client.post("/api/bookings/create/", {"property_id": prop.pk}, format="json")
+    assert booked.status_code == 202
