@@ -133,6 +133,7 @@ class Command(BaseCommand):
                 "The previous generated catalog is in use (bookings or other properties refer to "
                 f"it) and cannot be replaced: {error.args[0]}"
             ) from error
+        refresh_planner_statistics()
         self.stdout.write(
             f"Generated catalog: {category_count} categories over {depth} levels, "
             f"{property_count} properties."
