@@ -14,7 +14,10 @@ from django.core.management.utils import get_random_secret_key
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Not under the tests (config/test_settings.py): a developer's .env would
+# change what the suite checks.
+if env.bool("READ_DOT_ENV", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -241,7 +244,8 @@ OPERATION_MAX_ATTEMPTS = env.int("OPERATION_MAX_ATTEMPTS", default=10)
 OPERATION_MAX_REDISPATCHES = env.int("OPERATION_MAX_REDISPATCHES", default=6)
 
 # --- Payments -------------------------------------------------------------
-# Read by a real Stripe integration; the simulations make no network calls.
+# The simulation only reports its mode from it (livemode); a real integration
+# calls Stripe with it.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 # Webhook signing secrets: required with DEBUG off (checked at start-up). In
 # development they are made once under var/, so that the server and
@@ -258,8 +262,9 @@ PAYMENT_STRATEGIES = {
 # A webhook event still unapplied this long after its task was queued is re-dispatched.
 WEBHOOK_STALE_AFTER = env.int("WEBHOOK_STALE_AFTER", default=120)
 WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=60)
-# Re-dispatches of one event before it is marked FAILED for a person to look at.
-WEBHOOK_MAX_REDISPATCHES = env.int("WEBHOOK_MAX_REDISPATCHES", default=5)
+# Runs of an event's apply task that end without applying it (each crashed or
+# timed out) before it is marked FAILED for a person to look at.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
 
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"

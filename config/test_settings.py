@@ -6,6 +6,7 @@ the cache between tests never drops a queued task.
 
 import os
 
+os.environ["READ_DOT_ENV"] = "false"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")

@@ -16,9 +16,10 @@ QUEUE_FOR_KIND = {
 }
 
 
-def dispatch_operation(operation_id, kind: str) -> None:
-    """Queue the run of an operation on the queue for its kind of work."""
-    run_operation.apply_async(args=[str(operation_id)], queue=QUEUE_FOR_KIND[kind])
+def dispatch_operation(operation_id, kind: str, expires: int | None = None) -> None:
+    """Queue the run of an operation on the queue for its kind of work;
+    `expires` seconds later an unconsumed message is dropped."""
+    run_operation.apply_async(args=[str(operation_id)], queue=QUEUE_FOR_KIND[kind], expires=expires)
 
 
 @shared_task(**RETRY_TRANSIENT_DATABASE_ERRORS)

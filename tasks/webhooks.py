@@ -11,8 +11,9 @@ from .retries import RETRY_TRANSIENT_DATABASE_ERRORS
 logger = logging.getLogger(__name__)
 
 
-def dispatch_webhook_event(event_pk: int) -> None:
-    apply_webhook_event.delay(event_pk)
+def dispatch_webhook_event(event_pk: int, expires: int | None = None) -> None:
+    """Queue the applying of a stored event; `expires` seconds later an unconsumed message is dropped."""
+    apply_webhook_event.apply_async(args=[event_pk], expires=expires)
 
 
 @shared_task(**RETRY_TRANSIENT_DATABASE_ERRORS)

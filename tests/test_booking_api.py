@@ -143,7 +143,7 @@ def test_the_list_runs_a_fixed_number_of_queries(auth_client, user, rows):
     assert len(queries) == 3
 
 
-def test_polling_runs_a_fixed_number_of_queries(auth_client):
+def test_polling_runs_a_fixed_number_of_queries():
     booking = BookingFactory()
     client = client_for(booking.user)
     url = client.post(f"/api/bookings/{booking.pk}/cancel/")["Location"]

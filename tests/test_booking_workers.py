@@ -1,9 +1,11 @@
 """Bookings executed by real `celery worker` processes: races, redelivery, a killed worker."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from domain.bookings.models import Booking
 from domain.operations.models import Operation
@@ -117,7 +119,9 @@ def test_a_killed_worker_loses_nothing_the_broker_redelivers(start_worker_proces
 def test_a_killed_worker_loses_nothing_the_sweeper_redispatches(start_worker_process, settings):
     operation, prop = start_a_booking_and_kill_its_worker(start_worker_process)
     start_worker_process("heir")
-    settings.OPERATION_STALE_AFTER = 0
+    Operation.objects.filter(pk=operation.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.OPERATION_STALE_AFTER + 1)
+    )
 
     assert redispatch_stale_operations() == 1
 

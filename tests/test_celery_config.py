@@ -1,8 +1,12 @@
 """The Celery settings that make delivery at-least-once and safe."""
 
+from api.operations.serializers import RESULT_RENDERING
 from config.celery import app
+from domain.operations.handlers import HANDLERS
+from domain.operations.models import Operation
 from tasks.operations import QUEUE_FOR_KIND
 from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
+from tests.workers import QUEUES, REPO
 
 
 def test_messages_are_acknowledged_after_the_task_and_requeued_if_the_worker_dies():
@@ -16,7 +20,7 @@ def test_only_json_crosses_the_broker():
     assert list(app.conf.accept_content) == ["json"]
 
 
-def test_every_task_has_time_limits_below_the_visibility_timeout(settings):
+def test_every_task_has_time_limits_below_the_visibility_timeout():
     assert 0 < app.conf.task_soft_time_limit < app.conf.task_time_limit
     assert app.conf.task_time_limit < app.conf.broker_transport_options["visibility_timeout"]
 
@@ -46,3 +50,19 @@ def test_the_stale_sweep_never_resends_a_run_still_alive(settings):
 def test_periodic_runs_queued_while_no_worker_listened_expire(settings):
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["options"]["expires"] == entry["schedule"], entry
+
+
+def test_every_kind_of_operation_has_a_handler_a_queue_and_a_result_shape():
+    kinds = set(Operation.Kind.values)
+
+    assert set(HANDLERS) == kinds
+    assert set(QUEUE_FOR_KIND) == kinds
+    assert set(RESULT_RENDERING) == kinds
+
+
+def test_the_procfile_worker_and_the_test_workers_consume_every_queue():
+    used = set(QUEUE_FOR_KIND.values()) | {route["queue"] for route in app.conf.task_routes.values()}
+    worker_line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("worker:"))
+
+    assert set(worker_line.split(" -Q ")[1].split()[0].split(",")) == used
+    assert set(QUEUES) == used

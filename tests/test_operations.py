@@ -188,7 +188,7 @@ def test_a_soft_time_limit_ends_failed_internal_error(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_lock_held_too_long_is_a_transient_error_the_task_retries(settings):
+def test_a_lock_held_too_long_is_a_transient_error_the_task_retries():
     prop = PropertyFactory()
 
     with row_locked(Property, prop.pk):

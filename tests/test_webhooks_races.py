@@ -11,6 +11,7 @@ from domain.bookings.services import create_booking, expire_stale_bookings
 from domain.errors import DomainError
 from domain.payments.models import Payment, WebhookEvent
 from domain.payments.providers.registry import strategy_for
+from domain.payments import webhooks
 from domain.payments.webhooks import apply_webhook_event, receive_webhook
 from domain.properties.models import Property
 from tasks.maintenance import redispatch_unapplied_webhook_events
@@ -170,26 +171,50 @@ def test_a_success_for_a_replaced_transaction_is_rejected_loudly(caplog):
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
 
 
-def test_the_sweeper_gives_up_on_an_event_that_keeps_failing(settings, caplog):
-    settings.WEBHOOK_MAX_REDISPATCHES = 2
+def test_the_sweeper_gives_up_on_an_event_whose_runs_keep_failing(settings, caplog, monkeypatch):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    booking, payment = booking_with_payment()
+    event = stored_event(payment, "SUCCESS")
+    long_ago = timezone.now() - timedelta(seconds=settings.WEBHOOK_STALE_AFTER + 1)
+
+    def crashing(provider, notice):
+        raise RuntimeError("a bug in applying it")
+
+    monkeypatch.setattr(webhooks, "_apply_notice", crashing)
+    swept = []
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            apply_webhook_event(event.pk)  # as its task runs it, and dies
+        WebhookEvent.objects.filter(pk=event.pk).update(dispatched_at=long_ago)
+        swept.append(redispatch_unapplied_webhook_events())
+
+    assert swept == [1, 0]
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == (WebhookEvent.State.FAILED, 2)
+    assert "failed to apply 2 times" in event.outcome
+    assert f"webhook event {event.pk} failed to apply" in caplog.text
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
+
+
+def test_the_sweeper_never_gives_up_on_an_event_no_worker_took(settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
     booking, payment = booking_with_payment()
     event = stored_event(payment, "SUCCESS")
     long_ago = timezone.now() - timedelta(seconds=settings.WEBHOOK_STALE_AFTER + 1)
 
     swept = []
-    for _ in range(4):  # its task never gets to apply it
+    for _ in range(5):  # a long outage of the webhooks queue's workers
         WebhookEvent.objects.filter(pk=event.pk).update(dispatched_at=long_ago)
         swept.append(redispatch_unapplied_webhook_events())
 
-    assert swept == [1, 1, 0, 0]
+    assert swept == [1] * 5
     event.refresh_from_db()
-    assert (event.state, event.redispatches) == (WebhookEvent.State.FAILED, 2)
-    assert "failed to apply 3 times" in event.outcome
-    assert f"webhook event {event.pk} failed to apply" in caplog.text
-    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
+    assert (event.state, event.attempts) == (WebhookEvent.State.RECEIVED, 0)
+    # Once a worker is back, the payment is applied.
+    assert apply_webhook_event(event.pk).state == WebhookEvent.State.APPLIED
 
 
-def test_the_sweeper_leaves_processed_events_alone(settings):
+def test_the_sweeper_leaves_processed_events_alone():
     booking, payment = booking_with_payment()
     event = stored_event(payment, "SUCCESS")
     apply_webhook_event(event.pk)

@@ -1,4 +1,5 @@
 from rest_framework import generics
+from rest_framework.exceptions import NotFound
 
 from api.public import PublicEndpoint
 from domain.properties.selectors import category_list, property_by_slug, property_list
@@ -28,4 +29,7 @@ class PropertyDetailView(PublicEndpoint, generics.RetrieveAPIView):
     serializer_class = PropertySerializer
 
     def get_object(self):
-        return property_by_slug(self.kwargs["slug"])
+        found = property_by_slug(self.kwargs["slug"])
+        if found is None:
+            raise NotFound()
+        return found

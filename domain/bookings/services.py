@@ -20,8 +20,7 @@ def create_booking(*, user, property_id: int) -> Booking:
             raise DomainError("property_not_found", "Property does not exist.")
         if locked_property.status != Property.Status.ACTIVE:
             raise DomainError("property_inactive", "This property is not open for booking.")
-        holding = Booking.objects.filter(property=locked_property, status__in=Booking.HOLDING_STATUSES)
-        if not locked_property.is_available or holding.exists():
+        if is_held(locked_property):
             raise DomainError("property_unavailable", "This property is already booked.")
         booking = Booking.objects.create(
             user=user,
@@ -31,6 +30,30 @@ def create_booking(*, user, property_id: int) -> Booking:
         )
         set_property_availability([locked_property.pk], available=False)
     return booking
+
+
+def is_held(locked_property: Property) -> bool:
+    """Whether a booking holds the property (or it is marked unavailable); call under its lock."""
+    holding = Booking.objects.filter(property=locked_property, status__in=Booking.HOLDING_STATUSES)
+    return not locked_property.is_available or holding.exists()
+
+
+def pay_booking(booking: Booking) -> bool:
+    """Mark a locked booking PAID; returns False when it cannot be.
+
+    A booking that ended before its money arrived (expired, or canceled: by a
+    failed payment the provider later turned into a success, or by its user
+    while the payment was under way) is paid if its property is still
+    bookable and nobody holds it: it holds the property again. Otherwise it
+    stays as it is, and the money must be refunded.
+    """
+    if booking.status != Booking.Status.PENDING:
+        if booking.property.status != Property.Status.ACTIVE or is_held(booking.property):
+            return False
+        set_property_availability([booking.property_id], available=False)
+    booking.status = Booking.Status.PAID
+    booking.save(update_fields=["status", "updated_at"])
+    return True
 
 
 def cancel_booking(*, user, booking_id: int) -> Booking:

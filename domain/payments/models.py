@@ -38,7 +38,8 @@ class WebhookEvent(models.Model):
         RECEIVED = "RECEIVED"
         APPLIED = "APPLIED"
         REJECTED = "REJECTED"
-        # It kept failing to apply: a person has to look (see the worker logs).
+        # Its apply task failed WEBHOOK_MAX_ATTEMPTS times: a person has to
+        # look (see the worker logs), fix the cause and set it RECEIVED again.
         FAILED = "FAILED"
 
     provider = models.CharField(max_length=8, choices=Provider.choices)
@@ -51,7 +52,9 @@ class WebhookEvent(models.Model):
     # still RECEIVED long after this, and only once per sweep threshold, so a
     # backlog during a worker outage is not queued again at every sweep.
     dispatched_at = models.DateTimeField(default=timezone.now)
-    redispatches = models.PositiveIntegerField(default=0)
+    # Runs of its apply task that began, counted before the run applies it,
+    # so that one a crash ends still counts.
+    attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -60,7 +63,7 @@ class WebhookEvent(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["dispatched_at"], condition=models.Q(state="RECEIVED"), name="webhook_event_undispatched"
+                fields=["dispatched_at"], condition=models.Q(state="RECEIVED"), name="webhook_event_unapplied"
             ),
         ]
 

@@ -9,9 +9,7 @@ from django.utils import timezone
 
 from domain.bookings.locks import lock_booking
 from domain.bookings.models import Booking
-from domain.bookings.services import end_booking
-from domain.properties.models import Property
-from domain.properties.services import set_property_availability
+from domain.bookings.services import end_booking, pay_booking
 
 from .models import Payment, WebhookEvent
 from .providers.base import WebhookNotice
@@ -44,8 +42,10 @@ def apply_webhook_event(event_pk: int) -> WebhookEvent | None:
     """Apply a stored event to its booking and payment; a no-op unless it is still RECEIVED.
 
     The event's state and outcome commit with the change they describe, so
-    an event delivered twice to the workers is applied once.
+    an event delivered twice to the workers is applied once. The attempt is
+    counted first, in a commit of its own.
     """
+    WebhookEvent.objects.filter(pk=event_pk, state=WebhookEvent.State.RECEIVED).update(attempts=F("attempts") + 1)
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().filter(pk=event_pk).first()
         if event is None or event.state != WebhookEvent.State.RECEIVED:
@@ -57,30 +57,30 @@ def apply_webhook_event(event_pk: int) -> WebhookEvent | None:
     return event
 
 
-def take_undispatched_events(older_than, max_redispatches: int) -> list[int]:
-    """Ids of events still RECEIVED whose apply task was last queued before `older_than`.
+def take_unapplied_events(older_than, max_attempts: int) -> list[int]:
+    """Ids of events still RECEIVED whose apply task was last queued before `older_than`, to queue again.
 
-    Their message was lost or their worker died. Each is marked dispatched
-    now, so it is not taken again before the threshold passes once more; one
-    being applied right now (its row locked) is skipped. One re-dispatched
-    `max_redispatches` times already keeps failing: it ends FAILED instead.
+    Their message was lost, or no worker has taken it yet, or its run died.
+    Each is marked dispatched now, so it is not taken again before the
+    threshold passes once more; one being applied right now (its row locked)
+    is skipped. One whose task has begun `max_attempts` times and never
+    applied it ends FAILED instead. An event no worker took is never given
+    up on: that is an outage, and the money behind it must not be lost.
     """
     with transaction.atomic():
         stale = WebhookEvent.objects.select_for_update(skip_locked=True).filter(
             state=WebhookEvent.State.RECEIVED, dispatched_at__lt=older_than
         )
-        given_up = list(stale.filter(redispatches__gte=max_redispatches).values_list("pk", flat=True))
-        retry = list(stale.filter(redispatches__lt=max_redispatches).values_list("pk", flat=True))
+        given_up = list(stale.filter(attempts__gte=max_attempts).values_list("pk", flat=True))
+        retry = list(stale.filter(attempts__lt=max_attempts).values_list("pk", flat=True))
         for event_pk in given_up:
-            logger.error("webhook event %s failed to apply %d times: giving up", event_pk, max_redispatches + 1)
+            logger.error("webhook event %s failed to apply %d times: giving up", event_pk, max_attempts)
         WebhookEvent.objects.filter(pk__in=given_up).update(
             state=WebhookEvent.State.FAILED,
-            outcome=f"failed to apply {max_redispatches + 1} times; see the worker logs",
+            outcome=f"failed to apply {max_attempts} times; see the worker logs",
             processed_at=timezone.now(),
         )
-        WebhookEvent.objects.filter(pk__in=retry).update(
-            dispatched_at=timezone.now(), redispatches=F("redispatches") + 1
-        )
+        WebhookEvent.objects.filter(pk__in=retry).update(dispatched_at=timezone.now())
     return retry
 
 
@@ -109,21 +109,15 @@ def _apply_notice(provider: str, notice: WebhookNotice) -> tuple[str, str]:
 
 def _succeed(booking: Booking, payment: Payment) -> str:
     payment.status = Payment.Status.SUCCESS
-    if booking.status == Booking.Status.PENDING:
-        outcome = "payment succeeded; booking paid"
-    elif _property_is_free(booking):
-        # The booking expired or was canceled before the money arrived, and
-        # nobody has taken the property since: the customer gets it after all.
-        set_property_availability([booking.property_id], available=False)
-        outcome = f"payment succeeded; {booking.status.lower()} booking paid and holds the property again"
-    else:
+    status_before = booking.status
+    if not pay_booking(booking):
         payment.needs_refund = True
         payment.save(update_fields=["status", "needs_refund", "updated_at"])
         return f"payment succeeded; needs a refund: the booking is {booking.status} and its property is taken"
     payment.save(update_fields=["status", "updated_at"])
-    booking.status = Booking.Status.PAID
-    booking.save(update_fields=["status", "updated_at"])
-    return outcome
+    if status_before == Booking.Status.PENDING:
+        return "payment succeeded; booking paid"
+    return f"payment succeeded; {status_before.lower()} booking paid and holds the property again"
 
 
 def _fail(booking: Booking, payment: Payment) -> str:
@@ -134,12 +128,3 @@ def _fail(booking: Booking, payment: Payment) -> str:
     end_booking(booking, Booking.Status.CANCELED)
     return "payment failed; booking canceled and property released"
 
-
-def _property_is_free(booking: Booking) -> bool:
-    """Whether an ended booking can hold its property again; call under the property's lock."""
-    locked_property = booking.property
-    return (
-        locked_property.status == Property.Status.ACTIVE
-        and locked_property.is_available
-        and not Booking.objects.filter(property_id=locked_property.pk, status__in=Booking.HOLDING_STATUSES).exists()
-    )

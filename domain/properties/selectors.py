@@ -1,5 +1,4 @@
 from django.db.models import Q, QuerySet
-from django.shortcuts import get_object_or_404
 
 from .models import Category, Property
 from .tree import category_subtree_ids
@@ -18,9 +17,8 @@ def property_list() -> QuerySet[Property]:
     return Property.objects.all()
 
 
-def property_by_slug(slug: str) -> Property:
-    """The property with `slug`; Http404 when there is none."""
-    return get_object_or_404(Property, slug=slug)
+def property_by_slug(slug: str) -> Property | None:
+    return Property.objects.filter(slug=slug).first()
 
 
 def in_category_tree(properties: QuerySet[Property], root_id: int) -> QuerySet[Property]:

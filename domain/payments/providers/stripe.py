@@ -33,7 +33,8 @@ class StripeSimulation(PaymentStrategy):
             "status": "requires_payment_method",
             "client_secret": f"{intent_id}_secret_{simulated_id('stripe-secret', idempotency_key, 24)}",
             "created": int(time.time()),
-            "livemode": False,
+            # As Stripe says of the key it was called with (sk_live_... or sk_test_...).
+            "livemode": settings.STRIPE_SECRET_KEY.startswith("sk_live_"),
             "payment_method_types": ["card"],
             "metadata": {"booking_id": str(booking.pk), "idempotency_key": idempotency_key},
             **{option: payload.get(option) for option in OPTIONS},
