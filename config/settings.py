@@ -263,8 +263,10 @@ PAYMENT_STRATEGIES = {
 WEBHOOK_STALE_AFTER = env.int("WEBHOOK_STALE_AFTER", default=120)
 WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=60)
 # Runs of an event's apply task that end without applying it (each crashed or
-# timed out) before it is marked FAILED for a person to look at.
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+# timed out) before it is marked FAILED for a person to look at: above the
+# task's own retries (tasks/retries.py), so a database failover alone never
+# exhausts it.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
