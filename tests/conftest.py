@@ -1,11 +1,10 @@
-import time
-
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
+from tests.waiting import wait_until
 from tests.workers import celery_app, celery_worker_parameters, start_worker_process  # noqa: F401
 
 
@@ -41,11 +40,7 @@ def auth_client(user):
 
 def wait_for_operation(client, status_url: str, timeout: float = 30) -> dict:
     """Poll an operation's status URL, as a frontend does, until it is final."""
-    deadline = time.monotonic() + timeout
-    while True:
-        body = client.get(status_url).json()
-        if body["status"] in ("SUCCEEDED", "FAILED"):
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(f"operation still {body['status']} after {timeout}s: {body}")
-        time.sleep(0.1)
+    return wait_until(
+        lambda: client.get(status_url).json(), timeout, f"the operation at {status_url} to be final",
+        met=lambda body: body["status"] in ("SUCCEEDED", "FAILED"),
+    )

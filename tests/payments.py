@@ -1,7 +1,6 @@
 """Helpers shared by the payment and webhook tests (this module holds no tests)."""
 
 import json
-import time
 from datetime import timedelta
 
 from django.utils import timezone
@@ -11,6 +10,7 @@ from domain.payments.models import Payment, WebhookEvent
 from domain.payments.providers.registry import strategy_for
 from domain.payments.services import record_payment
 from tests.factories import BookingFactory
+from tests.waiting import wait_until
 
 WEBHOOK_URL = {"STRIPE": "/api/payments/webhook/stripe/", "BKASH": "/api/payments/webhook/bkash/"}
 
@@ -43,11 +43,8 @@ def post_webhook(client, provider: str, raw_body: bytes, headers: dict | None = 
 
 def wait_for_event(provider: str, event_id: str, timeout: float = 30) -> WebhookEvent:
     """The event once a worker has applied or rejected it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        event = WebhookEvent.objects.filter(provider=provider, event_id=event_id).first()
-        if event is not None and event.state != WebhookEvent.State.RECEIVED:
-            return event
-        if time.monotonic() > deadline:
-            raise AssertionError(f"event {provider} {event_id} not applied after {timeout}s: {event}")
-        time.sleep(0.05)
+    return wait_until(
+        lambda: WebhookEvent.objects.filter(provider=provider, event_id=event_id).first(), timeout,
+        f"event {provider} {event_id} to be applied or rejected",
+        met=lambda event: event is not None and event.state != WebhookEvent.State.RECEIVED, interval=0.05,
+    )

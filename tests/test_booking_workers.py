@@ -16,26 +16,18 @@ from tasks.operations import dispatch_operation
 from tests.concurrency import row_locked, run_at_once
 from tests.conftest import client_for
 from tests.factories import PropertyFactory, UserFactory
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_until_final(operation_ids, timeout=60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        operations = {op.pk: op for op in Operation.objects.filter(pk__in=operation_ids)}
-        if all(op.is_final for op in operations.values()):
-            return operations
-        time.sleep(0.2)
-    raise AssertionError(f"not final after {timeout}s: {Operation.objects.exclude(status__in=Operation.FINAL_STATUSES)}")
-
-
-def wait_for(condition, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    return wait_until(
+        lambda: {op.pk: op for op in Operation.objects.filter(pk__in=operation_ids)}, timeout,
+        f"operations {list(operation_ids)} to be final",
+        met=lambda operations: all(op.is_final for op in operations.values()), interval=0.2,
+        report=lambda: f"not final: {list(Operation.objects.exclude(status__in=Operation.FINAL_STATUSES))}",
+    )
 
 
 def test_thirty_users_racing_for_one_property_through_the_api(start_worker_process):
@@ -95,7 +87,7 @@ def start_a_booking_and_kill_its_worker(start_worker_process):
     )
     with row_locked(Property, prop.pk):
         dispatch_operation(operation.pk, operation.kind)
-        wait_for(lambda: waiting_on_a_lock() > 0, what="the task to wait on the property's lock")
+        wait_until(lambda: waiting_on_a_lock() > 0, what="the task to wait on the property's lock")
         doomed.kill()
     operation.refresh_from_db()
     assert operation.status == Operation.Status.RUNNING

@@ -12,12 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60
@@ -117,19 +118,18 @@ def embedded_stack(tmp_path_factory):
                     start_new_session=True,
                 )
 
-        deadline = time.monotonic() + STARTUP_SECONDS
-        ready = None
-        while time.monotonic() < deadline:
+        def readiness() -> tuple:
             exited = {name: p.returncode for name, p in processes.items() if p.poll() is not None}
             if exited:
                 pytest.fail(f"exited early: {exited}\n{report()}")
             ready = get_ready(port)
             started = all(line in logs[name].read_text(errors="replace") for name, line in READY_LINES.items())
-            if ready and ready[0] == 200 and started:
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"not ready within {STARTUP_SECONDS} s (last readiness answer: {ready})\n{report()}")
+            return ready, started
+
+        wait_until(
+            readiness, STARTUP_SECONDS, "readiness 200 and the worker's and beat's ready lines",
+            met=lambda seen: seen[0] and seen[0][0] == 200 and seen[1], interval=0.5, report=report,
+        )
 
         yield EmbeddedStack(port, var_dir, processes, report)
     finally:
@@ -155,13 +155,11 @@ class EmbeddedStack:
             return error.code, json.load(error)
 
     def wait_for(self, path: str, token: str, done, what: str, timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status, body = self.call("GET", path, token=token)
-            if status == 200 and done(body):
-                return body
-            time.sleep(0.3)
-        pytest.fail(f"{what} not seen within {timeout} s (last: {status} {body})\n{self.report()}")
+        status, body = wait_until(
+            lambda: self.call("GET", path, token=token), timeout, what,
+            met=lambda answer: answer[0] == 200 and done(answer[1]), interval=0.3, report=self.report,
+        )
+        return body
 
 
 def test_web_worker_and_beat_run_with_nothing_configured(embedded_stack):

@@ -17,6 +17,7 @@ from domain.properties.models import Category, Property
 from domain.properties.recommendations import ids_key, lock_key, recommended_property_ids
 from tests.concurrency import run_at_once
 from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
+from tests.waiting import wait_until
 
 URL = "/api/properties/recommended/"
 
@@ -280,15 +281,19 @@ def own_redis():
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
-    for _ in range(100):
+
+    def answers() -> bool:
         try:
-            redis.Redis(port=port).ping()
-            break
+            return redis.Redis(port=port).ping()
         except redis.ConnectionError:
-            time.sleep(0.05)
-    yield port
-    server.terminate()
-    server.wait(timeout=10)
+            return False
+
+    try:
+        wait_until(answers, 5, f"the redis-server on port {port} to answer", interval=0.05)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def shut_down_redis(port: int) -> None:

@@ -11,13 +11,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from config.celery import app
+from tests.waiting import wait_until
 
 QUEUES = ["bookings", "payments", "webhooks", "maintenance"]
 REPO = Path(__file__).resolve().parent.parent
@@ -81,14 +81,14 @@ class WorkerProcess:
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ready() -> bool:
             if "ready." in self.log_path.read_text():
-                return
+                return True
             if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()}")
+                raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()}")
+            return False
+
+        wait_until(ready, timeout, f"worker {self.log_path.stem} to start", interval=0.2, report=self.log_path.read_text)
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool: nothing gets to clean up or acknowledge."""
