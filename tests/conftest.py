@@ -5,7 +5,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
 from tests.waiting import wait_until
-from tests.workers import celery_app, celery_worker_parameters, start_worker_process  # noqa: F401
+from tests.workers import celery_app, celery_worker_parameters, dead_broker, start_worker_process  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from domain.operations.models import Operation
 from tests.factories import PASSWORD, BookingFactory, PropertyFactory, UserFactory
+from tests.network import DEAD_REDIS_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +151,7 @@ def test_the_schema_describes_registration(api_client):
 
 def test_with_the_cache_down_every_endpoint_that_uses_it_still_answers(settings, django_capture_on_commit_callbacks):
     dead_cache = copy.deepcopy(settings.CACHES)
-    dead_cache["default"]["LOCATION"] = "redis://127.0.0.1:6390/0"  # nothing listens there
+    dead_cache["default"]["LOCATION"] = DEAD_REDIS_URL
     settings.CACHES = dead_cache  # Django drops its cache connections on the change
     user = UserFactory()
     prop = PropertyFactory()

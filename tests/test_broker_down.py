@@ -4,26 +4,12 @@ import json
 
 import pytest
 
-
-
-from config.celery import app
 from domain.operations.models import Operation
 from domain.payments.models import WebhookEvent
 from tests.factories import PropertyFactory
 from tests.payments import booking_with_payment, post_webhook
-from tests.workers import use_broker
 
 pytestmark = pytest.mark.django_db
-
-DEAD_BROKER = "redis://127.0.0.1:6390/0"  # nothing listens there
-
-
-@pytest.fixture
-def dead_broker():
-    previous = app.conf.broker_url
-    use_broker(DEAD_BROKER)
-    yield
-    use_broker(previous)
 
 
 def test_an_operation_is_accepted_and_recorded(auth_client, dead_broker, django_capture_on_commit_callbacks):

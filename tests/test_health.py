@@ -11,10 +11,8 @@ from django.db import connections
 from rest_framework.throttling import AnonRateThrottle
 
 from api import health
-from config.celery import app as celery_app
-from tests.workers import use_broker
+from tests.network import DEAD_REDIS_URL
 
-DEAD_REDIS = "redis://127.0.0.1:6390/0"
 DEAD_POSTGRES_PORT = "5439"
 UNREACHABLE_ALIAS = "unreachable"
 
@@ -57,18 +55,10 @@ def test_ready_is_not_throttled(api_client, monkeypatch):
 @pytest.fixture
 def dead_cache(settings):
     caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["LOCATION"] = DEAD_REDIS
+    caches["default"]["LOCATION"] = DEAD_REDIS_URL
     # Changing CACHES makes Django drop its cache connections, so the check
     # talks to the dead address.
     settings.CACHES = caches
-
-
-@pytest.fixture
-def dead_broker():
-    previous = celery_app.conf.broker_url
-    use_broker(DEAD_REDIS)
-    yield
-    use_broker(previous)
 
 
 @pytest.fixture

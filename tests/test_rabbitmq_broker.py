@@ -10,11 +10,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from config.celery import app
 from domain.operations.models import Operation
 from tests.conftest import client_for, wait_for_operation
-from tests.workers import use_broker
 from tests.factories import PropertyFactory, UserFactory
+from tests.workers import broker_at
 
 RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
@@ -32,10 +31,8 @@ def rabbitmq_answers() -> bool:
 def rabbitmq_broker():
     if not rabbitmq_answers():
         pytest.skip(f"no RabbitMQ at {RABBITMQ_URL}")
-    previous = app.conf.broker_url
-    use_broker(RABBITMQ_URL)
-    yield
-    use_broker(previous)
+    with broker_at(RABBITMQ_URL):
+        yield
 
 
 @pytest.mark.django_db(transaction=True)

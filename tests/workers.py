@@ -11,12 +11,14 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from config.celery import app
+from tests.network import DEAD_REDIS_URL
 from tests.waiting import wait_until
 
 QUEUES = ["bookings", "payments", "webhooks", "maintenance"]
@@ -50,6 +52,24 @@ def use_broker(url: str) -> None:
     # Connections are pooled: drop them, so the next publish connects anew.
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@contextmanager
+def broker_at(url: str):
+    """Point this process's Celery app at another broker while the block runs, then back at the one it had."""
+    previous = app.conf.broker_url
+    use_broker(url)
+    try:
+        yield
+    finally:
+        use_broker(previous)
+
+
+@pytest.fixture
+def dead_broker():
+    """Celery's broker is an address where nothing listens: every publish fails."""
+    with broker_at(DEAD_REDIS_URL):
+        yield
 
 
 def current_database_url() -> str:
