@@ -9,7 +9,6 @@ of the Procfile run as real processes, and the readiness endpoint must answer
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.network import free_port
 from tests.waiting import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -32,12 +32,6 @@ UNSET = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG"
 def procfile_commands() -> dict[str, str]:
     lines = (REPO_ROOT / "Procfile").read_text().splitlines()
     return dict(line.split(": ", 1) for line in lines if line.strip())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def embedded_environment(var_dir: Path, port: int) -> dict[str, str]:

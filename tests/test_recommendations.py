@@ -3,7 +3,6 @@ concurrent misses, and a cache that is down."""
 
 import logging
 import shutil
-import socket
 import subprocess
 import time
 
@@ -17,6 +16,7 @@ from domain.properties.models import Category, Property
 from domain.properties.recommendations import ids_key, lock_key, recommended_property_ids
 from tests.concurrency import run_at_once
 from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
+from tests.network import free_port
 from tests.waiting import wait_until
 
 URL = "/api/properties/recommended/"
@@ -47,13 +47,6 @@ def all_result_ids(client, category_id) -> list[int]:
         response = client.get(response.json()["next"])
         ids += [row["id"] for row in response.json()["results"]]
     return ids
-
-
-def dead_port() -> int:
-    """A local port that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def redis_cache_at(port: int) -> dict:
@@ -256,7 +249,7 @@ def test_unreachable_redis_answers_from_the_database(api_client, monkeypatch, ca
     listed = PropertyFactory(category=CategoryFactory(parent=category))
     calls = count_computations(monkeypatch, delay=0)
 
-    with override_settings(CACHES=redis_cache_at(dead_port())), caplog.at_level(logging.ERROR):
+    with override_settings(CACHES=redis_cache_at(free_port())), caplog.at_level(logging.ERROR):
         assert cache.add("probe", 1) is None  # what django-redis answers when Redis is down
         started = time.monotonic()
         first = get_recommended(api_client, category.id)
@@ -276,7 +269,7 @@ def own_redis():
     """A redis-server of this test's own on a free port (never the shared one)."""
     if not (shutil.which("redis-server") and shutil.which("redis-cli")):
         pytest.skip("redis-server is not installed")
-    port = dead_port()
+    port = free_port()
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
