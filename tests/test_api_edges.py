@@ -11,6 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from domain.operations.models import Operation
 from tests.factories import PASSWORD, BookingFactory, PropertyFactory, UserFactory
 from tests.network import DEAD_REDIS_URL
+from tests.recommendations import get_recommended
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +164,7 @@ def test_with_the_cache_down_every_endpoint_that_uses_it_still_answers(settings,
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['access']}")
     assert client.get("/api/properties/").status_code == 200
     # Recommendations read from the database, and the booking's eviction is dropped.
-    assert client.get(f"/api/properties/recommended/?category_id={prop.category_id}").json()["count"] == 1
+    assert get_recommended(client, prop.category_id).json()["count"] == 1
     with django_capture_on_commit_callbacks(execute=True):
         booked = client.post("/api/bookings/create/", {"property_id": prop.pk}, format="json")
     assert booked.status_code == 202

@@ -12,6 +12,7 @@ from domain.errors import DomainError
 from domain.properties.models import Property
 from tests.concurrency import run_at_once
 from tests.factories import BookingFactory, PropertyFactory, UserFactory
+from tests.recommendations import recommended_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -151,12 +152,6 @@ def test_expiry_racing_a_cancel_leaves_one_consistent_state(round_):
     if expired:
         assert outcomes[0].code == "booking_not_cancelable"
     assert Property.objects.get(pk=booking.property_id).is_available is True
-
-
-def recommended_ids(client, category_id):
-    response = client.get(f"/api/properties/recommended/?category_id={category_id}")
-    assert response.status_code == 200
-    return [p["id"] for p in response.json()["results"]]
 
 
 def test_booking_cancel_and_expiry_evict_cached_recommendations(api_client, django_capture_on_commit_callbacks):

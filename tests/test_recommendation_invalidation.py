@@ -25,8 +25,8 @@ from domain.properties.recommendations import (
     recommended_property_ids,
 )
 from tests.factories import CategoryFactory, PropertyFactory
+from tests.recommendations import file_cache_at, get_recommended, recommended_ids
 
-URL = "/api/properties/recommended/"
 ALL = ("root1", "a", "a1", "a11", "b", "b1", "root2", "c")
 
 
@@ -39,15 +39,9 @@ def tree(db):
     return SimpleNamespace(root1=root1, a=a, a1=a1, a11=a11, b=b, b1=b1, root2=root2, c=c)
 
 
-def listed_ids(client, category) -> list[int]:
-    response = client.get(URL, {"category_id": category.id, "page_size": 100})
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
-
-
 def warm(client, tree) -> None:
     for name in ALL:
-        listed_ids(client, getattr(tree, name))
+        recommended_ids(client, getattr(tree, name).id)
     assert cached_names(tree) == set(ALL)
 
 
@@ -88,7 +82,7 @@ def test_creating_a_listed_property_evicts_its_category_and_ancestors(
     evicted = evicted_by(tree, commit, lambda: created.append(PropertyFactory(category=tree.a11)))
 
     assert evicted == {"a11", "a1", "a", "root1"}
-    assert listed_ids(api_client, tree.root1) == [created[0].id]
+    assert recommended_ids(api_client, tree.root1.id) == [created[0].id]
 
 
 def test_creating_an_unlisted_property_evicts_nothing(api_client, tree, commit):
@@ -112,7 +106,7 @@ def test_a_property_leaving_the_lists_evicts_its_ancestors(
         prop.save()
 
     assert evicted_by(tree, commit, save) == {"a1", "a", "root1"}
-    assert listed_ids(api_client, tree.a) == []
+    assert recommended_ids(api_client, tree.a.id) == []
 
 
 def test_a_property_coming_back_evicts_its_ancestors(api_client, tree, commit):
@@ -124,7 +118,7 @@ def test_a_property_coming_back_evicts_its_ancestors(api_client, tree, commit):
         prop.save(update_fields=["is_available"])
 
     assert evicted_by(tree, commit, release) == {"b1", "b", "root1"}
-    assert listed_ids(api_client, tree.b) == [prop.id]
+    assert recommended_ids(api_client, tree.b.id) == [prop.id]
 
 
 def test_editing_what_the_lists_do_not_hold_evicts_nothing(
@@ -138,7 +132,7 @@ def test_editing_what_the_lists_do_not_hold_evicts_nothing(
         prop.save()
 
     assert evicted_by(tree, commit, edit) == set()
-    assert api_client.get(URL, {"category_id": tree.a.id}).json()["results"][0]["title"] == "Renamed"
+    assert get_recommended(api_client, tree.a.id).json()["results"][0]["title"] == "Renamed"
 
 
 def test_moving_a_property_evicts_the_old_and_the_new_ancestors(
@@ -154,8 +148,8 @@ def test_moving_a_property_evicts_the_old_and_the_new_ancestors(
     assert evicted_by(tree, commit, move) == {
         "a11", "a1", "a", "root1", "c", "root2"
     }
-    assert listed_ids(api_client, tree.a) == []
-    assert listed_ids(api_client, tree.root2) == [prop.id]
+    assert recommended_ids(api_client, tree.a.id) == []
+    assert recommended_ids(api_client, tree.root2.id) == [prop.id]
 
 
 def test_moving_a_property_read_from_the_database_evicts_the_old_ancestors(
@@ -172,7 +166,7 @@ def test_moving_a_property_read_from_the_database_evicts_the_old_ancestors(
     assert evicted_by(tree, commit, move) == {
         "a11", "a1", "a", "root1", "b1", "b"
     }
-    assert listed_ids(api_client, tree.a) == []
+    assert recommended_ids(api_client, tree.a.id) == []
 
 
 def test_deleting_a_property_evicts_its_ancestors(api_client, tree, commit):
@@ -180,7 +174,7 @@ def test_deleting_a_property_evicts_its_ancestors(api_client, tree, commit):
     warm(api_client, tree)
 
     assert evicted_by(tree, commit, prop.delete) == {"c", "root2"}
-    assert listed_ids(api_client, tree.root2) == []
+    assert recommended_ids(api_client, tree.root2.id) == []
 
 
 def test_a_bulk_delete_evicts_once_for_the_whole_transaction(
@@ -216,8 +210,8 @@ def test_moving_a_category_evicts_the_old_and_the_new_ancestors(
     assert evicted_by(tree, commit, move) == {
         "a1", "a", "root1", "c", "root2"
     }
-    assert listed_ids(api_client, tree.root1) == []
-    assert listed_ids(api_client, tree.root2) == [prop.id]
+    assert recommended_ids(api_client, tree.root1.id) == []
+    assert recommended_ids(api_client, tree.root2.id) == [prop.id]
 
 
 def test_renaming_a_category_evicts_nothing(api_client, tree, commit):
@@ -235,7 +229,7 @@ def test_deleting_a_category_evicts_it_and_its_ancestors(api_client, tree, commi
     warm(api_client, tree)
 
     assert evicted_by(tree, commit, tree.b1.delete) == {"b1", "b", "root1"}
-    assert api_client.get(URL, {"category_id": deleted_id}).status_code == 404
+    assert get_recommended(api_client, deleted_id).status_code == 404
 
 
 # --- the public eviction functions, for writes that send no signal ------------
@@ -251,7 +245,7 @@ def test_evict_for_properties_after_an_update(api_client, tree, commit):
         evict_recommendations_for_properties([booked.pk])
 
     assert evicted_by(tree, commit, book) == {"a11", "a1", "a", "root1"}
-    assert booked.pk not in listed_ids(api_client, tree.root1)
+    assert booked.pk not in recommended_ids(api_client, tree.root1.id)
 
 
 def test_evict_for_categories_evicts_them_and_their_ancestors(
@@ -286,9 +280,7 @@ def test_evict_all_evicts_every_key_even_of_deleted_categories(
 
 
 def test_evict_all_on_the_file_cache(api_client, tree, tmp_path, commit):
-    file_cache = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                              "LOCATION": str(tmp_path)}}
-    with override_settings(CACHES=file_cache):
+    with override_settings(CACHES=file_cache_at(tmp_path)):
         warm(api_client, tree)
         commit(evict_all_recommendations)
         assert cached_names(tree) == set()

@@ -17,14 +17,8 @@ from domain.properties.recommendations import ids_key, lock_key, recommended_pro
 from tests.concurrency import run_at_once
 from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
 from tests.network import free_port
+from tests.recommendations import RECOMMENDED_URL, file_cache_at, get_recommended, recommended_ids
 from tests.waiting import wait_until
-
-URL = "/api/properties/recommended/"
-
-
-def get_recommended(client, category_id, **params):
-    return client.get(URL, {"category_id": category_id, **params})
-
 
 def naive_subtree(category: Category) -> list[Category]:
     """The reference: a recursive walk, one query per category."""
@@ -37,16 +31,6 @@ def expected_ids(category: Category) -> list[int]:
         if p.status == Property.Status.ACTIVE and p.is_available
     ]
     return [p.id for p in sorted(listed, key=lambda p: (p.created_at, p.id), reverse=True)]
-
-
-def all_result_ids(client, category_id) -> list[int]:
-    response = get_recommended(client, category_id, page_size=100)
-    assert response.status_code == 200, response.content
-    ids = [row["id"] for row in response.json()["results"]]
-    while response.json()["next"]:
-        response = client.get(response.json()["next"])
-        ids += [row["id"] for row in response.json()["results"]]
-    return ids
 
 
 def redis_cache_at(port: int) -> dict:
@@ -86,8 +70,8 @@ def test_subtree_matches_a_naive_recursive_walk(api_client, deep_wide_tree):
         expected = expected_ids(category)
         assert expected, "the fixture lists something under every probe"
         # Twice: the miss computes, the hit reads the cache; both agree with the walk.
-        assert all_result_ids(api_client, category.id) == expected
-        assert all_result_ids(api_client, category.id) == expected
+        assert recommended_ids(api_client, category.id) == expected
+        assert recommended_ids(api_client, category.id) == expected
 
 
 def test_a_cycle_in_bad_data_ends(api_client, db):
@@ -137,7 +121,7 @@ def test_pagination_counts_from_the_cached_ids(api_client, db):
      {"category_id": "99999999999999999999"}, {"category_id": "-99999999999999999999"}],
 )
 def test_a_missing_or_bad_category_id_is_a_400_field_error(api_client, db, params):
-    response = api_client.get(URL, params)
+    response = api_client.get(RECOMMENDED_URL, params)
 
     assert response.status_code == 400
     assert "category_id" in response.json()
@@ -321,10 +305,8 @@ def test_redis_stopped_mid_test_answers_from_the_database(api_client, own_redis,
 def test_the_file_cache_of_the_embedded_stack_works_too(api_client, tmp_path, django_assert_num_queries):
     category = CategoryFactory()
     listed = PropertyFactory(category=category)
-    file_cache = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                              "LOCATION": str(tmp_path)}}
 
-    with override_settings(CACHES=file_cache):
+    with override_settings(CACHES=file_cache_at(tmp_path)):
         get_recommended(api_client, category.id)
         with django_assert_num_queries(1):
             hit = get_recommended(api_client, category.id)

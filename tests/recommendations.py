@@ -1,0 +1,25 @@
+"""Helpers shared by the recommendation tests (this module holds no tests)."""
+
+RECOMMENDED_URL = "/api/properties/recommended/"
+
+
+def get_recommended(client, category_id, **params):
+    """GET the recommendations under a category; `params` are more query parameters."""
+    return client.get(RECOMMENDED_URL, {"category_id": category_id, **params})
+
+
+def recommended_ids(client, category_id) -> list[int]:
+    """The ids recommended under a category, in order, over every page (each must answer 200)."""
+    response = get_recommended(client, category_id, page_size=100)
+    ids = []
+    while True:
+        assert response.status_code == 200, response.content
+        ids += [row["id"] for row in response.json()["results"]]
+        if not response.json()["next"]:
+            return ids
+        response = client.get(response.json()["next"])
+
+
+def file_cache_at(path) -> dict:
+    """CACHES for Django's file cache in `path`: the embedded stack's cache."""
+    return {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(path)}}
