@@ -9,6 +9,7 @@ from domain.bookings.services import expire_booking
 from domain.payments.models import Payment, WebhookEvent
 from domain.payments.providers.registry import strategy_for
 from domain.payments.services import record_payment
+from domain.payments.webhooks import receive_webhook
 from tests.factories import BookingFactory
 from tests.waiting import wait_until
 
@@ -32,6 +33,14 @@ def webhook_body(payment: Payment, status: str, **extra) -> bytes:
     return json.dumps(
         {"booking_id": payment.booking_id, "transaction_id": payment.transaction_id, "status": status, **extra}
     ).encode()
+
+
+def stored_event(payment: Payment, status: str) -> WebhookEvent:
+    """The event as the endpoint stores it, without dispatching its task."""
+    raw = webhook_body(payment, status)
+    event, created = receive_webhook(payment.provider, raw, strategy_for(payment.provider).sign_webhook(raw))
+    assert created
+    return event
 
 
 def post_webhook(client, provider: str, raw_body: bytes, headers: dict | None = None):

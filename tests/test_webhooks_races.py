@@ -10,15 +10,14 @@ from domain.bookings.models import Booking
 from domain.bookings.services import create_booking, expire_stale_bookings
 from domain.errors import DomainError
 from domain.payments.models import Payment, WebhookEvent
-from domain.payments.providers.registry import strategy_for
 from domain.payments import webhooks
-from domain.payments.webhooks import apply_webhook_event, receive_webhook
+from domain.payments.webhooks import apply_webhook_event
 from domain.properties.models import Property
 from tasks.maintenance import redispatch_unapplied_webhook_events
 from tests.concurrency import run_at_once
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.payments import booking_with_payment, post_webhook, wait_for_event, webhook_body
+from tests.payments import booking_with_payment, post_webhook, stored_event, wait_for_event, webhook_body
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,14 +28,6 @@ def overdue_booking_with_payment(provider="STRIPE"):
     booking, payment = booking_with_payment(provider)
     Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     return booking, payment
-
-
-def stored_event(payment, status):
-    """The event as the endpoint stores it, without dispatching its task."""
-    raw = webhook_body(payment, status)
-    event, created = receive_webhook(payment.provider, raw, strategy_for(payment.provider).sign_webhook(raw))
-    assert created
-    return event
 
 
 def assert_consistent(prop_id):
