@@ -7,6 +7,8 @@ from tests.factories import UserFactory
 from tests.waiting import wait_until
 from tests.workers import celery_app, celery_worker_parameters, dead_broker, start_worker_process  # noqa: F401
 
+BOOKING_CREATE_URL = "/api/bookings/create/"
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from domain.operations.models import Operation
+from tests.conftest import BOOKING_CREATE_URL
 from tests.factories import PASSWORD, BookingFactory, PropertyFactory, UserFactory
 from tests.network import DEAD_REDIS_URL
 from tests.recommendations import get_recommended
@@ -28,7 +29,7 @@ def post_raw(client, url: str, raw: bytes, **headers):
 
 
 @pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000])
-@pytest.mark.parametrize("url", ["/api/auth/login/", "/api/auth/register/", "/api/bookings/create/"])
+@pytest.mark.parametrize("url", ["/api/auth/login/", "/api/auth/register/", BOOKING_CREATE_URL])
 def test_json_nested_too_deeply_is_a_400(auth_client, url, nested):
     response = post_raw(auth_client, url, nested.encode())
 
@@ -56,7 +57,7 @@ def test_a_lone_surrogate_is_a_400(body):
     assert not Operation.objects.exists()
 
 
-@pytest.mark.parametrize("url", ["/api/bookings/create/", "/api/payments/webhook/bkash/"])
+@pytest.mark.parametrize("url", [BOOKING_CREATE_URL, "/api/payments/webhook/bkash/"])
 def test_a_body_over_the_limit_is_a_json_400(settings, url):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     client = strict_client()
@@ -125,7 +126,7 @@ def test_an_unknown_url_outside_the_api_is_still_a_page():
 def test_an_idempotency_key_that_is_not_printable_ascii_is_a_400(auth_client, key):
     prop = PropertyFactory()
 
-    response = auth_client.post("/api/bookings/create/", {"property_id": prop.pk}, HTTP_IDEMPOTENCY_KEY=key)
+    response = auth_client.post(BOOKING_CREATE_URL, {"property_id": prop.pk}, HTTP_IDEMPOTENCY_KEY=key)
 
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
@@ -166,5 +167,5 @@ def test_with_the_cache_down_every_endpoint_that_uses_it_still_answers(settings,
     # Recommendations read from the database, and the booking's eviction is dropped.
     assert get_recommended(client, prop.category_id).json()["count"] == 1
     with django_capture_on_commit_callbacks(execute=True):
-        booked = client.post("/api/bookings/create/", {"property_id": prop.pk}, format="json")
+        booked = client.post(BOOKING_CREATE_URL, {"property_id": prop.pk}, format="json")
     assert booked.status_code == 202

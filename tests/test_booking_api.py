@@ -8,19 +8,17 @@ from domain.bookings.models import Booking
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation
 from domain.properties.models import Property
-from tests.conftest import client_for, wait_for_operation
+from tests.conftest import BOOKING_CREATE_URL, client_for, wait_for_operation
 from tests.factories import BookingFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
-
-CREATE = "/api/bookings/create/"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_booking_happy_path_with_a_real_worker(celery_worker, auth_client, user):
     prop = PropertyFactory(price="990000.00")
 
-    accepted = auth_client.post(CREATE, {"property_id": prop.pk})
+    accepted = auth_client.post(BOOKING_CREATE_URL, {"property_id": prop.pk})
 
     assert accepted.status_code == 202
     assert accepted["Location"] == accepted.json()["status_url"]
@@ -57,7 +55,7 @@ def test_cancel_through_a_real_worker(celery_worker):
 def test_booking_an_inactive_property_fails_with_its_code(celery_worker, auth_client):
     prop = PropertyFactory(status=Property.Status.INACTIVE)
 
-    done = wait_for_operation(auth_client, auth_client.post(CREATE, {"property_id": prop.pk})["Location"])
+    done = wait_for_operation(auth_client, auth_client.post(BOOKING_CREATE_URL, {"property_id": prop.pk})["Location"])
 
     assert done["status"] == "FAILED"
     assert done["error"]["code"] == "property_inactive"
@@ -76,7 +74,7 @@ def test_booking_an_inactive_property_fails_with_its_code(celery_worker, auth_cl
     ],
 )
 def test_create_rejects_bad_input_at_once(auth_client, body, field_error):
-    response = auth_client.post(CREATE, body)
+    response = auth_client.post(BOOKING_CREATE_URL, body)
 
     assert response.status_code == 400
     assert response.json() == {"property_id": [field_error]}
@@ -86,7 +84,7 @@ def test_create_rejects_bad_input_at_once(auth_client, body, field_error):
 def test_booking_endpoints_need_a_token(api_client):
     booking = BookingFactory()
     for method, url in [
-        ("post", CREATE),
+        ("post", BOOKING_CREATE_URL),
         ("get", "/api/bookings/"),
         ("get", f"/api/bookings/{booking.pk}/"),
         ("post", f"/api/bookings/{booking.pk}/cancel/"),
@@ -108,7 +106,7 @@ def test_another_users_booking_and_operation_are_not_found(auth_client):
 
 def test_a_pending_operation_asks_to_retry_after_a_second(auth_client):
     prop = PropertyFactory()
-    accepted = auth_client.post(CREATE, {"property_id": prop.pk})
+    accepted = auth_client.post(BOOKING_CREATE_URL, {"property_id": prop.pk})
 
     polled = auth_client.get(accepted["Location"])
 

@@ -14,7 +14,7 @@ from domain.properties.models import Property
 from tasks.maintenance import redispatch_stale_operations
 from tasks.operations import dispatch_operation
 from tests.concurrency import row_locked, run_at_once
-from tests.conftest import client_for
+from tests.conftest import BOOKING_CREATE_URL, client_for
 from tests.factories import PropertyFactory, UserFactory
 from tests.waiting import wait_until
 
@@ -36,7 +36,7 @@ def test_thirty_users_racing_for_one_property_through_the_api(start_worker_proce
     clients = [client_for(UserFactory()) for _ in range(30)]
 
     responses = run_at_once(
-        [lambda client=client: client.post("/api/bookings/create/", {"property_id": prop.pk}) for client in clients]
+        [lambda client=client: client.post(BOOKING_CREATE_URL, {"property_id": prop.pk}) for client in clients]
     )
 
     assert not any(isinstance(response, BaseException) for response in responses), responses

@@ -4,6 +4,7 @@ import pytest
 
 from domain.operations.models import Operation
 from domain.payments.models import WebhookEvent
+from tests.conftest import BOOKING_CREATE_URL
 from tests.factories import PropertyFactory
 from tests.payments import booking_with_payment, post_webhook, webhook_body
 
@@ -14,7 +15,7 @@ def test_an_operation_is_accepted_and_recorded(auth_client, dead_broker, django_
     prop = PropertyFactory()
 
     with django_capture_on_commit_callbacks(execute=True) as dispatches:
-        response = auth_client.post("/api/bookings/create/", {"property_id": prop.pk})
+        response = auth_client.post(BOOKING_CREATE_URL, {"property_id": prop.pk})
 
     assert len(dispatches) == 1  # the dispatch was tried, and failed
     assert response.status_code == 202

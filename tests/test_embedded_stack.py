@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BOOKING_CREATE_URL
 from tests.network import free_port
 from tests.waiting import wait_until
 
@@ -172,7 +173,7 @@ def test_a_booking_runs_end_to_end_and_beat_expires_it(embedded_stack):
     listed = stack.call("GET", "/api/properties/?is_available=true&status=ACTIVE")[1]["results"]
     assert listed, stack.report()
 
-    status, accepted = stack.call("POST", "/api/bookings/create/", {"property_id": listed[0]["id"]}, token)
+    status, accepted = stack.call("POST", BOOKING_CREATE_URL, {"property_id": listed[0]["id"]}, token)
     assert status == 202, accepted
     done = stack.wait_for(accepted["status_url"], token, lambda op: op["status"] in ("SUCCEEDED", "FAILED"), "the booking")
     assert done["status"] == "SUCCEEDED", done

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from domain.operations.models import Operation
-from tests.conftest import client_for, wait_for_operation
+from tests.conftest import BOOKING_CREATE_URL, client_for, wait_for_operation
 from tests.factories import PropertyFactory, UserFactory
 from tests.workers import broker_at
 
@@ -41,7 +41,7 @@ def test_a_booking_runs_through_rabbitmq(start_worker_process, rabbitmq_broker):
     prop = PropertyFactory()
     client = client_for(UserFactory())
 
-    accepted = client.post("/api/bookings/create/", {"property_id": prop.pk})
+    accepted = client.post(BOOKING_CREATE_URL, {"property_id": prop.pk})
     done = wait_for_operation(client, accepted["Location"])
 
     assert done["status"] == "SUCCEEDED", done
