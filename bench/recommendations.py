@@ -103,13 +103,14 @@ def seed():
     from django.core.management import call_command
     from django.db import connection
 
+    from domain.properties.management.commands.seed_catalog import GENERATED_CATEGORY_PREFIX
     from domain.properties.models import Category
     from domain.properties.recommendations import evict_all_recommendations
 
     call_command("migrate", verbosity=0)
     call_command("seed_catalog", categories=CATEGORIES, depth=DEPTH, properties=PROPERTIES)
     whole, _ = Category.objects.get_or_create(slug=WHOLE_CATALOG_SLUG, defaults={"name": "Whole catalog"})
-    Category.objects.filter(parent=None, slug__startswith="gen-cat-").update(parent=whole)
+    Category.objects.filter(parent=None, slug__startswith=GENERATED_CATEGORY_PREFIX).update(parent=whole)
     # Bulk writes send no signal.
     evict_all_recommendations()
     # Fresh bulk inserts have no planner statistics yet; production tables do.
@@ -120,12 +121,15 @@ def seed():
 
 def cases(whole):
     """(label, category) for a leaf, the largest seeded root, the whole catalog."""
+    from domain.properties.management.commands.seed_catalog import GENERATED_CATEGORY_PREFIX
     from domain.properties.models import Category
     from domain.properties.tree import category_subtree_ids
 
     roots = Category.objects.filter(parent=whole)
     largest_root = max(roots, key=lambda root: len(category_subtree_ids(root.id)))
-    leaf = Category.objects.filter(slug__startswith="gen-cat-", children__isnull=True).order_by("id").first()
+    leaf = (
+        Category.objects.filter(slug__startswith=GENERATED_CATEGORY_PREFIX, children__isnull=True).order_by("id").first()
+    )
     return [("leaf", leaf), (f"root (1 of {roots.count()})", largest_root), ("whole catalog", whole)]
 
 

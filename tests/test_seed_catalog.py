@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
+from domain.properties.management.commands.seed_catalog import GENERATED_CATEGORY_PREFIX
 from domain.properties.models import Category, Property
 from domain.properties.recommendations import ids_key
 from tests.factories import BookingFactory, CategoryFactory, PropertyFactory
@@ -107,7 +108,7 @@ def test_generating_another_size_replaces_the_generated_catalog_only():
     seed(categories=4, depth=2, properties=10)
 
     assert counts() == (demo[0] + 4, demo[1] + 10)
-    assert tree_depth(Category.objects.filter(slug__startswith="gen-cat-")) == 2
+    assert tree_depth(Category.objects.filter(slug__startswith=GENERATED_CATEGORY_PREFIX)) == 2
 
 
 def test_a_generated_catalog_in_use_is_not_replaced():
