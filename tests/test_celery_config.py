@@ -25,10 +25,13 @@ def test_every_task_has_time_limits_below_the_visibility_timeout():
     assert app.conf.task_time_limit < app.conf.broker_transport_options["visibility_timeout"]
 
 
-def test_the_beat_schedule_names_registered_tasks(settings):
+def test_the_beat_schedule_names_registered_tasks_at_their_intervals(settings):
     app.loader.import_default_modules()
     schedule = app.conf.beat_schedule
     assert schedule["expire-stale-bookings"]["schedule"] == settings.BOOKING_EXPIRY_INTERVAL
+    webhook_sweep = schedule["redispatch-unapplied-webhook-events"]
+    assert webhook_sweep["task"] == "tasks.maintenance.redispatch_unapplied_webhook_events"
+    assert webhook_sweep["schedule"] == settings.WEBHOOK_SWEEP_INTERVAL
     for entry in schedule.values():
         assert entry["task"] in app.tasks, entry
 

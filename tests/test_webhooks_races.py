@@ -218,10 +218,3 @@ def test_the_sweeper_leaves_processed_events_alone():
     WebhookEvent.objects.update(dispatched_at=timezone.now() - timedelta(days=1))
 
     assert redispatch_unapplied_webhook_events() == 0
-
-
-def test_the_sweeper_is_on_the_beat_schedule(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["redispatch-unapplied-webhook-events"]
-
-    assert entry["task"] == "tasks.maintenance.redispatch_unapplied_webhook_events"
-    assert entry["schedule"] == settings.WEBHOOK_SWEEP_INTERVAL
