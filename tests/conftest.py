@@ -4,8 +4,9 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
+from tests.network import DEAD_REDIS_URL
 from tests.waiting import wait_until
-from tests.workers import celery_app, celery_worker_parameters, dead_broker, start_worker_process  # noqa: F401
+from tests.workers import broker_at, celery_app, celery_worker_parameters, start_worker_process  # noqa: F401
 
 BOOKING_CREATE_URL = "/api/bookings/create/"
 
@@ -28,6 +29,13 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+@pytest.fixture
+def dead_broker():
+    """Celery's broker is an address where nothing listens: every publish fails."""
+    with broker_at(DEAD_REDIS_URL):
+        yield
 
 
 @pytest.fixture

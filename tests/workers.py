@@ -18,7 +18,6 @@ import pytest
 from django.db import connection
 
 from config.celery import app
-from tests.network import DEAD_REDIS_URL
 from tests.waiting import wait_until
 
 QUEUES = ["bookings", "payments", "webhooks", "maintenance"]
@@ -63,13 +62,6 @@ def broker_at(url: str):
         yield
     finally:
         use_broker(previous)
-
-
-@pytest.fixture
-def dead_broker():
-    """Celery's broker is an address where nothing listens: every publish fails."""
-    with broker_at(DEAD_REDIS_URL):
-        yield
 
 
 def current_database_url() -> str:
