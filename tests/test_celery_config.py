@@ -46,8 +46,9 @@ def test_the_stale_sweep_never_resends_a_run_still_alive(settings):
     longest_backoff = sum(2**n for n in range(retries))  # 1 + 2 + 4 + ... s, no jitter
     assert RETRY_TRANSIENT_DATABASE_ERRORS["retry_jitter"] is False
     assert settings.OPERATION_STALE_AFTER > app.conf.task_time_limit + longest_backoff
-    # The task's own retries alone never use up an operation's attempts.
+    # The task's own retries alone never use up an operation's or a webhook event's attempts.
     assert settings.OPERATION_MAX_ATTEMPTS > retries + 1
+    assert settings.WEBHOOK_MAX_ATTEMPTS > retries + 1
 
 
 def test_periodic_runs_queued_while_no_worker_listened_expire(settings):
