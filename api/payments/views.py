@@ -1,7 +1,6 @@
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -37,7 +36,6 @@ class PaymentWebhookView(PublicEndpoint, APIView):
     """
 
     provider = None  # set per route in urls.py
-    parser_classes = [JSONParser]  # what the schema shows; the body itself is read raw
     throttle_classes = []
 
     @extend_schema(
