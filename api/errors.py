@@ -2,12 +2,26 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from domain.errors import DomainError, ErrorCode
+
+# The HTTP answer of a refusal a request meets at once; any other code is a 400.
+# (An operation's refusals are no HTTP error: its status URL shows them.)
+HTTP_STATUS = {
+    ErrorCode.CATEGORY_NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's ValidationError as a 400 instead of a 500."""
+    """DRF's handler, plus a DomainError as its code says, and Django's ValidationError as a 400 instead of a 500."""
+    if isinstance(exc, DomainError):
+        return Response(
+            {"detail": exc.detail, "code": exc.code}, status=HTTP_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
+        )
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = serializers.ValidationError(detail)

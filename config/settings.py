@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -113,7 +114,17 @@ if env("DATABASE_URL", default=""):
         # A row lock waited for longer than this is an OperationalError, which
         # tasks retry, instead of a wait that outlives the task's time limit
         # (psycopg does not cancel a query on Celery's soft time limit).
-        options.setdefault("options", f"-c lock_timeout={env('DATABASE_LOCK_TIMEOUT', default='10s')}")
+        #
+        # client_connection_check_interval: a backend busy in a lock wait or a
+        # long statement notices within a second that its client died, so the
+        # dead run's row locks and run lock (domain/jobs/liveness.py) go at
+        # once. The TCP keepalives do the same for a machine lost whole.
+        options.setdefault(
+            "options",
+            f"-c lock_timeout={env('DATABASE_LOCK_TIMEOUT', default='10s')}"
+            " -c client_connection_check_interval=1s"
+            " -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
+        )
 else:
     DATABASES = {
         "default": {
@@ -231,17 +242,31 @@ USE_TZ = True
 BOOKING_PENDING_TTL = env.int("BOOKING_PENDING_TTL", default=900)
 BOOKING_EXPIRY_INTERVAL = env.int("BOOKING_EXPIRY_INTERVAL", default=60)
 BOOKING_EXPIRY_BATCH_SIZE = env.int("BOOKING_EXPIRY_BATCH_SIZE", default=200)
-# An operation not final this long after its last change is re-dispatched.
-# Longer than a task can run (CELERY_TASK_TIME_LIMIT plus its retries'
-# back-off), so that the sweep never re-sends a run that is still alive.
-OPERATION_STALE_AFTER = env.int("OPERATION_STALE_AFTER", default=300)
-OPERATION_SWEEP_INTERVAL = env.int("OPERATION_SWEEP_INTERVAL", default=60)
+# --- Jobs: operations and webhook events (domain/jobs) ----------------------
+# Seconds between two sweeps for jobs whose run died or whose message was lost.
+JOB_SWEEP_INTERVAL = env.int("JOB_SWEEP_INTERVAL", default=5)
+# Seconds after its dispatch that a job no run has taken is sent again (then
+# twice as long after each re-dispatch). On PostgreSQL a job whose run died is
+# sent again at the next sweep, whatever this says.
+JOB_REDISPATCH_AFTER = env.int("JOB_REDISPATCH_AFTER", default=15)
+# On SQLite only (no advisory locks there): seconds after its run began that
+# a job still RUNNING counts as orphaned. Longer than a task can run
+# (CELERY_TASK_TIME_LIMIT plus its retries' back-off).
+JOB_STALE_AFTER = env.int("JOB_STALE_AFTER", default=300)
+# Final jobs are deleted this many days after they ended (never under one:
+# idempotency keys live as long as their operation, at least 24 hours).
+OPERATION_RETENTION_DAYS = env.int("OPERATION_RETENTION_DAYS", default=7)
+if OPERATION_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("OPERATION_RETENTION_DAYS must be at least 1: idempotency keys live 24 hours.")
+# Rows deleted per transaction by the purge.
+JOB_PURGE_BATCH_SIZE = env.int("JOB_PURGE_BATCH_SIZE", default=1000)
+JOB_PURGE_INTERVAL = env.int("JOB_PURGE_INTERVAL", default=3600)
 # Runs of one operation (each retry counts) before it ends FAILED: above the
 # task's own retries (tasks/retries.py), so those alone never exhaust it.
 OPERATION_MAX_ATTEMPTS = env.int("OPERATION_MAX_ATTEMPTS", default=10)
-# Re-dispatches of one operation by the sweep before it ends FAILED: its queue
-# has had no worker for that long (OPERATION_STALE_AFTER apart).
-OPERATION_MAX_REDISPATCHES = env.int("OPERATION_MAX_REDISPATCHES", default=6)
+# Re-dispatches of one operation by the sweep before it ends FAILED: with
+# JOB_REDISPATCH_AFTER doubling, 7 is half an hour with no worker for its queue.
+OPERATION_MAX_REDISPATCHES = env.int("OPERATION_MAX_REDISPATCHES", default=7)
 
 # --- Payments -------------------------------------------------------------
 # The simulation only reports its mode from it (livemode); a real integration
@@ -259,9 +284,6 @@ PAYMENT_STRATEGIES = {
     "STRIPE": "domain.payments.providers.stripe.StripeSimulation",
     "BKASH": "domain.payments.providers.bkash.BkashSimulation",
 }
-# A webhook event still unapplied this long after its task was queued is re-dispatched.
-WEBHOOK_STALE_AFTER = env.int("WEBHOOK_STALE_AFTER", default=120)
-WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=60)
 # Runs of an event's apply task that end without applying it (each crashed or
 # timed out) before it is marked FAILED for a person to look at: above the
 # task's own retries (tasks/retries.py), so a database failover alone never
@@ -272,6 +294,11 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
+# Seconds a publish may take in all (socket timeouts and its one retry); after
+# a failed one this process leaves dispatching to the sweep for
+# BROKER_BREAKER_COOLDOWN seconds (tasks/jobs.py).
+BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=1.0)
+BROKER_BREAKER_COOLDOWN = env.int("BROKER_BREAKER_COOLDOWN", default=10)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
@@ -290,6 +317,14 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
     }
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # Without them a broker that accepts and never answers blocks a
+        # publish forever. Half the publish deadline each: tasks/jobs.py.
+        CELERY_BROKER_TRANSPORT_OPTIONS |= {
+            "socket_timeout": BROKER_PUBLISH_TIMEOUT / 2,
+            "socket_connect_timeout": BROKER_PUBLISH_TIMEOUT / 2,
+        }
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_PUBLISH_TIMEOUT / 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -302,9 +337,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 # Operations go to the queue of their kind (bookings, payments) when
-# dispatched: see tasks/operations.py.
+# dispatched: see domain/operations/kinds.py.
 CELERY_TASK_ROUTES = {
-    "tasks.webhooks.*": {"queue": "webhooks"},
     "tasks.maintenance.*": {"queue": "maintenance"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -316,15 +350,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": BOOKING_EXPIRY_INTERVAL,
         "options": {"expires": BOOKING_EXPIRY_INTERVAL},
     },
-    "redispatch-stale-operations": {
-        "task": "tasks.maintenance.redispatch_stale_operations",
-        "schedule": OPERATION_SWEEP_INTERVAL,
-        "options": {"expires": OPERATION_SWEEP_INTERVAL},
+    "redispatch-jobs": {
+        "task": "tasks.maintenance.redispatch_jobs",
+        "schedule": JOB_SWEEP_INTERVAL,
+        "options": {"expires": JOB_SWEEP_INTERVAL},
     },
-    "redispatch-unapplied-webhook-events": {
-        "task": "tasks.maintenance.redispatch_unapplied_webhook_events",
-        "schedule": WEBHOOK_SWEEP_INTERVAL,
-        "options": {"expires": WEBHOOK_SWEEP_INTERVAL},
+    "purge-finished-jobs": {
+        "task": "tasks.maintenance.purge_finished_jobs",
+        "schedule": JOB_PURGE_INTERVAL,
+        "options": {"expires": JOB_PURGE_INTERVAL},
     },
 }
 

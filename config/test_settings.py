@@ -16,7 +16,7 @@ os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_only_stripe_secret")
 os.environ.setdefault("BKASH_WEBHOOK_SECRET", "test-only-bkash-webhook-secret")
 
 from .settings import *  # noqa: E402,F403
-from .settings import CACHES, REDIS_URL  # noqa: E402
+from .settings import CACHES, CELERY_BROKER_TRANSPORT_OPTIONS, REDIS_URL  # noqa: E402
 
 _redis_base = REDIS_URL.rsplit("/", 1)[0]
 CACHES["default"]["LOCATION"] = os.environ.get("TEST_CACHE_URL", f"{_redis_base}/15")
@@ -24,6 +24,7 @@ CELERY_BROKER_URL = os.environ.get("TEST_BROKER_URL", f"{_redis_base}/14")
 # Tests that kill a worker shorten the visibility timeout of the next one;
 # the restore sweep then runs every second instead of every ~100 s.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 300)),
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,

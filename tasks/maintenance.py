@@ -1,18 +1,16 @@
 """Periodic tasks run by celery beat (schedule in config/settings.py)."""
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from domain.bookings.services import expire_stale_bookings as expire_stale_bookings_service
-from domain.operations.services import take_stale_operations
-from domain.payments.webhooks import take_unapplied_events
+from domain.jobs.retention import purge_finished
+from domain.jobs.sweep import take_orphans
 
-from .operations import dispatch_operation
-from .webhooks import dispatch_webhook_event
+from . import operations, webhooks  # noqa: F401  (they register their job kinds' tasks)
+from .jobs import JOB_TASKS, dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -26,22 +24,21 @@ def expire_stale_bookings() -> int:
 
 
 @shared_task
-def redispatch_stale_operations() -> int:
-    older_than = timezone.now() - timedelta(seconds=settings.OPERATION_STALE_AFTER)
-    stale = take_stale_operations(older_than, settings.OPERATION_MAX_REDISPATCHES)
-    for operation_id, kind in stale:
-        logger.warning("re-dispatching stale operation %s (%s)", operation_id, kind)
-        # Expiring with the next sweep: during an outage, copies never pile up.
-        dispatch_operation(operation_id, kind, expires=settings.OPERATION_STALE_AFTER)
-    return len(stale)
+def redispatch_jobs() -> int:
+    """Send again every job whose message was lost or whose run died (domain/jobs/sweep.py)."""
+    sent = 0
+    for model in JOB_TASKS:
+        for job in take_orphans(model):
+            logger.warning("re-dispatching %s %s (%s)", model.__name__, job.pk, job.status)
+            # Expiring before this job's next look: during an outage, copies never pile up.
+            sent += dispatch(job, expires=settings.JOB_REDISPATCH_AFTER)
+    return sent
 
 
 @shared_task
-def redispatch_unapplied_webhook_events() -> int:
-    older_than = timezone.now() - timedelta(seconds=settings.WEBHOOK_STALE_AFTER)
-    stale = take_unapplied_events(older_than, settings.WEBHOOK_MAX_ATTEMPTS)
-    for event_pk in stale:
-        logger.warning("re-dispatching webhook event %s, still unapplied", event_pk)
-        # Expiring with the next sweep: during an outage, copies never pile up.
-        dispatch_webhook_event(event_pk, expires=settings.WEBHOOK_STALE_AFTER)
-    return len(stale)
+def purge_finished_jobs() -> int:
+    """Delete jobs final for longer than OPERATION_RETENTION_DAYS (domain/jobs/retention.py)."""
+    purged = sum(purge_finished(model) for model in JOB_TASKS)
+    if purged:
+        logger.info("purged %d finished jobs", purged)
+    return purged

@@ -3,6 +3,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from tasks.jobs import breaker
 from tests.factories import UserFactory
 from tests.network import DEAD_REDIS_URL
 from tests.waiting import wait_until
@@ -17,6 +18,14 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _closed_breaker():
+    """Each test starts with this process publishing: a test with a dead broker trips its breaker."""
+    breaker.reset()
+    yield
+    breaker.reset()
 
 
 @pytest.fixture

@@ -55,5 +55,5 @@ def wait_for_event(provider: str, event_id: str, timeout: float = 30) -> Webhook
     return wait_until(
         lambda: WebhookEvent.objects.filter(provider=provider, event_id=event_id).first(), timeout,
         f"event {provider} {event_id} to be applied or rejected",
-        met=lambda event: event is not None and event.state != WebhookEvent.State.RECEIVED, interval=0.05,
+        met=lambda event: event is not None and event.is_final, interval=0.05,
     )

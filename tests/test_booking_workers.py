@@ -1,18 +1,17 @@
 """Bookings executed by real `celery worker` processes: races, redelivery, a killed worker."""
 
 import time
-from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from domain.bookings.models import Booking
+from domain.operations.kinds import BOOKING_CREATE, BookingCreateArguments
 from domain.operations.models import Operation
 from domain.operations.services import start_operation
 from domain.properties.models import Property
-from tasks.maintenance import redispatch_stale_operations
-from tasks.operations import dispatch_operation
+from tasks.jobs import dispatch
+from tasks.maintenance import redispatch_jobs
 from tests.concurrency import row_locked, run_at_once
 from tests.conftest import BOOKING_CREATE_URL, client_for
 from tests.factories import PropertyFactory, UserFactory
@@ -57,11 +56,11 @@ def test_a_task_delivered_twice_books_once(start_worker_process):
     start_worker_process("twice2")
     prop = PropertyFactory()
     operation, _ = start_operation(
-        owner=UserFactory(), kind=Operation.Kind.BOOKING_CREATE, request={"property_id": prop.pk}
+        owner=UserFactory(), kind=BOOKING_CREATE, arguments=BookingCreateArguments(property_id=prop.pk)
     )
 
-    dispatch_operation(operation.pk, operation.kind)
-    dispatch_operation(operation.pk, operation.kind)
+    dispatch(operation)
+    dispatch(operation)
 
     final = wait_until_final([operation.pk])[operation.pk]
     time.sleep(1)  # let the second delivery finish too
@@ -83,10 +82,10 @@ def start_a_booking_and_kill_its_worker(start_worker_process):
     doomed = start_worker_process("doomed")
     prop = PropertyFactory()
     operation, _ = start_operation(
-        owner=UserFactory(), kind=Operation.Kind.BOOKING_CREATE, request={"property_id": prop.pk}
+        owner=UserFactory(), kind=BOOKING_CREATE, arguments=BookingCreateArguments(property_id=prop.pk)
     )
     with row_locked(Property, prop.pk):
-        dispatch_operation(operation.pk, operation.kind)
+        dispatch(operation)
         wait_until(lambda: waiting_on_a_lock() > 0, what="the task to wait on the property's lock")
         doomed.kill()
     operation.refresh_from_db()
@@ -108,14 +107,13 @@ def test_a_killed_worker_loses_nothing_the_broker_redelivers(start_worker_proces
     assert list(Booking.objects.values_list("property_id", flat=True)) == [prop.pk]
 
 
-def test_a_killed_worker_loses_nothing_the_sweeper_redispatches(start_worker_process, settings):
+def test_a_killed_worker_loses_nothing_the_sweeper_redispatches(start_worker_process):
     operation, prop = start_a_booking_and_kill_its_worker(start_worker_process)
     start_worker_process("heir")
-    Operation.objects.filter(pk=operation.pk).update(
-        updated_at=timezone.now() - timedelta(seconds=settings.OPERATION_STALE_AFTER + 1)
-    )
 
-    assert redispatch_stale_operations() == 1
+    # PostgreSQL drops the dead run's lock as soon as it notices its client
+    # is gone (within client_connection_check_interval): no timer to wait out.
+    wait_until(redispatch_jobs, 10, "the sweep to find the dead run", met=lambda sent: sent == 1, interval=0.5)
 
     final = wait_until_final([operation.pk])[operation.pk]
     assert final.status == Operation.Status.SUCCEEDED

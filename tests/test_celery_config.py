@@ -2,11 +2,16 @@
 
 from api.operations.serializers import RESULT_RENDERING
 from config.celery import app
-from domain.operations.handlers import HANDLERS
+from domain.errors import ErrorCode
+from domain.operations.kinds import OPERATION_KINDS
 from domain.operations.models import Operation
-from tasks.operations import QUEUE_FOR_KIND
+from domain.payments.models import WebhookEvent
+from tasks.jobs import JOB_TASKS
+from tasks.maintenance import redispatch_jobs
 from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
 from tests.workers import QUEUES, REPO
+
+JOB_QUEUES = {kind.queue for kind in OPERATION_KINDS.values()} | {WebhookEvent().queue}
 
 
 def test_messages_are_acknowledged_after_the_task_and_requeued_if_the_worker_dies():
@@ -29,15 +34,15 @@ def test_the_beat_schedule_names_registered_tasks_at_their_intervals(settings):
     app.loader.import_default_modules()
     schedule = app.conf.beat_schedule
     assert schedule["expire-stale-bookings"]["schedule"] == settings.BOOKING_EXPIRY_INTERVAL
-    webhook_sweep = schedule["redispatch-unapplied-webhook-events"]
-    assert webhook_sweep["task"] == "tasks.maintenance.redispatch_unapplied_webhook_events"
-    assert webhook_sweep["schedule"] == settings.WEBHOOK_SWEEP_INTERVAL
+    job_sweep = schedule["redispatch-jobs"]
+    assert job_sweep["task"] == redispatch_jobs.name
+    assert job_sweep["schedule"] == settings.JOB_SWEEP_INTERVAL
     for entry in schedule.values():
         assert entry["task"] in app.tasks, entry
 
 
 def test_work_is_routed_to_queues_by_kind():
-    assert set(QUEUE_FOR_KIND.values()) == {"bookings", "payments"}
+    assert JOB_QUEUES == {"bookings", "payments", "webhooks"}
     assert app.conf.task_routes["tasks.maintenance.*"] == {"queue": "maintenance"}
 
 
@@ -45,7 +50,7 @@ def test_the_stale_sweep_never_resends_a_run_still_alive(settings):
     retries = RETRY_TRANSIENT_DATABASE_ERRORS["max_retries"]
     longest_backoff = sum(2**n for n in range(retries))  # 1 + 2 + 4 + ... s, no jitter
     assert RETRY_TRANSIENT_DATABASE_ERRORS["retry_jitter"] is False
-    assert settings.OPERATION_STALE_AFTER > app.conf.task_time_limit + longest_backoff
+    assert settings.JOB_STALE_AFTER > app.conf.task_time_limit + longest_backoff
     # The task's own retries alone never use up an operation's or a webhook event's attempts.
     assert settings.OPERATION_MAX_ATTEMPTS > retries + 1
     assert settings.WEBHOOK_MAX_ATTEMPTS > retries + 1
@@ -56,16 +61,18 @@ def test_periodic_runs_queued_while_no_worker_listened_expire(settings):
         assert entry["options"]["expires"] == entry["schedule"], entry
 
 
-def test_every_kind_of_operation_has_a_handler_a_queue_and_a_result_shape():
-    kinds = set(Operation.Kind.values)
+def test_every_kind_of_operation_has_a_result_shape_and_declared_codes():
+    for kind in OPERATION_KINDS.values():
+        assert kind.result_model in RESULT_RENDERING, kind.name
+        assert kind.errors <= set(ErrorCode) and ErrorCode.INTERNAL_ERROR not in kind.errors, kind.name
 
-    assert set(HANDLERS) == kinds
-    assert set(QUEUE_FOR_KIND) == kinds
-    assert set(RESULT_RENDERING) == kinds
+
+def test_every_kind_of_job_has_a_task():
+    assert set(JOB_TASKS) == {Operation, WebhookEvent}
 
 
 def test_the_procfile_worker_and_the_test_workers_consume_every_queue():
-    used = set(QUEUE_FOR_KIND.values()) | {route["queue"] for route in app.conf.task_routes.values()}
+    used = JOB_QUEUES | {route["queue"] for route in app.conf.task_routes.values()}
     worker_line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("worker:"))
 
     assert set(worker_line.split(" -Q ")[1].split()[0].split(",")) == used

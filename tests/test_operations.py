@@ -1,9 +1,10 @@
 """The operation runner: at most once in effect, final even when things go wrong."""
 
-from datetime import timedelta
-
+import contextlib
+import dataclasses
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
@@ -12,9 +13,11 @@ from django.utils import timezone
 
 from domain.bookings.models import Booking
 from domain.bookings.services import create_booking
-from domain.operations.handlers import HANDLERS, Handler
+from domain.jobs import runs
+from domain.jobs.sweep import take_orphans
+from domain.operations.kinds import BOOKING_CREATE, OPERATION_KINDS, BookingCreateArguments
 from domain.operations.models import Operation
-from domain.operations.services import execute_operation, start_operation, take_stale_operations
+from domain.operations.services import execute_operation, start_operation
 from domain.properties.models import Property
 from tasks.operations import run_operation
 from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
@@ -24,9 +27,16 @@ from tests.factories import PropertyFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+def with_booking_create(monkeypatch, **declared) -> None:
+    """booking.create with its `apply` or `prepare` replaced, for this test."""
+    monkeypatch.setitem(OPERATION_KINDS, BOOKING_CREATE.name, dataclasses.replace(BOOKING_CREATE, **declared))
+
+
 def booking_operation(**fields) -> Operation:
     prop = PropertyFactory()
-    operation, _ = start_operation(owner=UserFactory(), kind=Operation.Kind.BOOKING_CREATE, request={"property_id": prop.pk})
+    operation, _ = start_operation(
+        owner=UserFactory(), kind=BOOKING_CREATE, arguments=BookingCreateArguments(property_id=prop.pk)
+    )
     Operation.objects.filter(pk=operation.pk).update(**fields)
     operation.refresh_from_db()
     return operation
@@ -48,7 +58,9 @@ def test_a_second_run_changes_nothing():
 
 def test_a_refusal_ends_the_operation_failed_with_its_code():
     prop = PropertyFactory(is_available=False)
-    operation, _ = start_operation(owner=UserFactory(), kind=Operation.Kind.BOOKING_CREATE, request={"property_id": prop.pk})
+    operation, _ = start_operation(
+        owner=UserFactory(), kind=BOOKING_CREATE, arguments=BookingCreateArguments(property_id=prop.pk)
+    )
 
     execute_operation(operation.pk)
 
@@ -61,10 +73,10 @@ def test_a_refusal_ends_the_operation_failed_with_its_code():
 def test_an_unexpected_error_ends_failed_internal_error_and_is_logged(monkeypatch, caplog):
     operation = booking_operation()
 
-    def broken(op, prepared):
+    def broken(**_):
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(HANDLERS, Operation.Kind.BOOKING_CREATE, Handler(apply=broken))
+    with_booking_create(monkeypatch, apply=broken)
     run_operation.apply(args=[str(operation.pk)])
 
     operation.refresh_from_db()
@@ -74,16 +86,15 @@ def test_an_unexpected_error_ends_failed_internal_error_and_is_logged(monkeypatc
 
 def test_a_transient_database_error_is_retried(monkeypatch):
     operation = booking_operation()
-    real = HANDLERS[Operation.Kind.BOOKING_CREATE]
     calls = []
 
-    def deadlocks_once(op, prepared):
-        calls.append(op.pk)
+    def deadlocks_once(**work):
+        calls.append(work["arguments"])
         if len(calls) == 1:
             raise OperationalError("deadlock detected")
-        return real.apply(op, prepared)
+        return BOOKING_CREATE.apply(**work)
 
-    monkeypatch.setitem(HANDLERS, Operation.Kind.BOOKING_CREATE, Handler(apply=deadlocks_once))
+    with_booking_create(monkeypatch, apply=deadlocks_once)
     run_operation.apply(args=[str(operation.pk)])
 
     operation.refresh_from_db()
@@ -103,72 +114,119 @@ def test_an_operation_that_keeps_dying_gives_up(settings):
     assert not Booking.objects.exists()
 
 
+def taken(model=Operation) -> set:
+    return {job.pk for job in take_orphans(model)}
+
+
 def test_stale_operations_are_taken_once_per_sweep():
     old = timezone.now() - timedelta(minutes=10)
-    stuck_pending = booking_operation(updated_at=old)
-    stuck_running = booking_operation(status=Operation.Status.RUNNING, updated_at=old)
+    stuck_pending = booking_operation(redispatch_at=old)
     booking_operation()  # recent: its task may still be on its way
-    booking_operation(status=Operation.Status.SUCCEEDED, updated_at=old)
+    booking_operation(status=Operation.Status.SUCCEEDED, redispatch_at=old)
 
-    first = take_stale_operations(timezone.now() - timedelta(minutes=5), max_redispatches=5)
-    second = take_stale_operations(timezone.now() - timedelta(minutes=5), max_redispatches=5)
-
-    assert {pk for pk, _ in first} == {stuck_pending.pk, stuck_running.pk}
-    assert second == []
+    assert taken() == {stuck_pending.pk}
+    assert taken() == set()
 
 
-def test_an_operation_no_worker_takes_ends_failed_after_its_redispatches():
+def test_an_operation_no_worker_takes_ends_failed_after_its_redispatches(settings):
+    settings.OPERATION_MAX_REDISPATCHES = 2
     operation = booking_operation()
     swept = []
     for _ in range(4):
-        Operation.objects.filter(pk=operation.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
-        swept.append(len(take_stale_operations(timezone.now() - timedelta(minutes=5), max_redispatches=2)))
+        Operation.objects.filter(pk=operation.pk).update(redispatch_at=timezone.now() - timedelta(minutes=10))
+        swept.append(len(taken()))
 
     assert swept == [1, 1, 0, 0]
     operation.refresh_from_db()
     assert (operation.status, operation.error_code, operation.redispatches) == ("FAILED", "internal_error", 2)
 
 
+def test_each_redispatch_waits_twice_as_long_as_the_last(settings):
+    operation = booking_operation()
+    waits = []
+    for _ in range(3):
+        Operation.objects.filter(pk=operation.pk).update(redispatch_at=timezone.now() - timedelta(minutes=10))
+        before = timezone.now()
+        take_orphans(Operation)
+        operation.refresh_from_db()
+        waits.append(round((operation.redispatch_at - before).total_seconds() / settings.JOB_REDISPATCH_AFTER))
+
+    assert waits == [2, 4, 8]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_skips_an_operation_whose_run_holds_its_lock():
-    operation = booking_operation(updated_at=timezone.now() - timedelta(minutes=10))
+    operation = booking_operation(redispatch_at=timezone.now() - timedelta(minutes=10))
 
-    with row_locked(Operation, operation.pk):  # as its run does
-        assert take_stale_operations(timezone.now(), max_redispatches=5) == []
+    with row_locked(Operation, operation.pk):  # as its run does while it finishes
+        assert taken() == set()
 
-    assert take_stale_operations(timezone.now(), max_redispatches=5) == [(operation.pk, operation.kind)]
+    assert taken() == {operation.pk}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_of_two_concurrent_runs_only_one_applies(monkeypatch):
-    operation = booking_operation()
-    real = HANDLERS[Operation.Kind.BOOKING_CREATE]
+def run_paused_in_prepare(monkeypatch, operation: Operation):
+    """Start a run of `operation` in a thread that waits in its `prepare` step (holding no row lock)
+    until the returned `release` is called; `finish()` joins it and returns what the run returned."""
     first_prepared, release_first = threading.Event(), threading.Event()
     applied = []
 
-    def prepare(op):
-        if not first_prepared.is_set():  # the first run waits here, holding no lock
+    def prepare(**_):
+        if not first_prepared.is_set():  # the first run waits here
             first_prepared.set()
             release_first.wait(10)
 
-    def apply(op, prepared):
-        applied.append(op.pk)
-        return real.apply(op, prepared)
+    def apply(**work):
+        applied.append(work["arguments"])
+        return BOOKING_CREATE.apply(**work)
 
-    monkeypatch.setitem(HANDLERS, Operation.Kind.BOOKING_CREATE, Handler(prepare=prepare, apply=apply))
+    with_booking_create(monkeypatch, prepare=prepare, apply=apply)
     first_run = []
     runner = threading.Thread(target=lambda: first_run.extend(run_at_once([lambda: execute_operation(operation.pk)])))
     runner.start()
-    try:
-        assert first_prepared.wait(10)
-        second = execute_operation(operation.pk)  # a redelivery while the first is mid-run
-    finally:
+    assert first_prepared.wait(10)
+
+    def finish():
         release_first.set()
         runner.join(10)
+        return first_run
+
+    return finish, applied
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_while_a_live_run_holds_the_operation_does_nothing(monkeypatch):
+    operation = booking_operation()
+    finish, applied = run_paused_in_prepare(monkeypatch, operation)
+    try:
+        second = execute_operation(operation.pk)  # a redelivery while the first is mid-run
+        operation.refresh_from_db()
+        assert (operation.status, operation.attempts) == (Operation.Status.RUNNING, 1)  # not claimed again
+    finally:
+        first_run = finish()
+
+    assert second is None
+    assert [run.status for run in first_run] == [Operation.Status.SUCCEEDED]
+    assert len(applied) == 1
+    operation.refresh_from_db()
+    assert operation.attempts == 1
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_runs_past_the_run_lock_only_one_applies(monkeypatch):
+    # As on SQLite, or for a run whose connection (and so its run lock) was
+    # lost while it went on: the row lock and the final-state check decide.
+    monkeypatch.setattr(runs, "run_lock", lambda model, pk: contextlib.nullcontext(True))
+    operation = booking_operation()
+    finish, applied = run_paused_in_prepare(monkeypatch, operation)
+    try:
+        second = execute_operation(operation.pk)
+    finally:
+        first_run = finish()
 
     assert second.status == Operation.Status.SUCCEEDED
     assert first_run == [None]  # found it final under the lock: did nothing
-    assert applied == [operation.pk]
+    assert len(applied) == 1
     operation.refresh_from_db()
     assert operation.attempts == 2
     assert Booking.objects.count() == 1
@@ -177,10 +235,10 @@ def test_of_two_concurrent_runs_only_one_applies(monkeypatch):
 def test_a_soft_time_limit_ends_failed_internal_error(monkeypatch):
     operation = booking_operation()
 
-    def too_slow(op, prepared):
+    def too_slow(**_):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setitem(HANDLERS, Operation.Kind.BOOKING_CREATE, Handler(apply=too_slow))
+    with_booking_create(monkeypatch, apply=too_slow)
     run_operation.apply(args=[str(operation.pk)])
 
     operation.refresh_from_db()

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from domain.bookings.models import Booking
-from domain.operations.models import Operation
+from domain.operations.kinds import BOOKING_CANCEL, BookingCancelArguments
 from domain.operations.services import start_operation
 from domain.payments.models import WebhookEvent
 from domain.payments.webhooks import apply_webhook_event
@@ -20,7 +20,7 @@ def test_payments_and_events_are_listed_searched_and_read_only(admin_client):
     apply_webhook_event(event.pk)
 
     payments = admin_client.get(reverse("admin:payments_payment_changelist"), {"q": payment.transaction_id})
-    events = admin_client.get(reverse("admin:payments_webhookevent_changelist"), {"state": WebhookEvent.State.APPLIED})
+    events = admin_client.get(reverse("admin:payments_webhookevent_changelist"), {"result": WebhookEvent.Result.APPLIED})
     detail = admin_client.get(reverse("admin:payments_payment_change", args=[payment.pk]))
 
     assert payments.status_code == events.status_code == detail.status_code == 200
@@ -34,7 +34,9 @@ def test_payments_and_events_are_listed_searched_and_read_only(admin_client):
 def test_records_written_by_services_cannot_be_changed_or_deleted_in_the_admin(admin_client):
     booking, payment = booking_with_payment("STRIPE")
     event = stored_event(payment, "SUCCESS")
-    operation, _ = start_operation(owner=booking.user, kind=Operation.Kind.BOOKING_CANCEL, request={"booking_id": booking.pk})
+    operation, _ = start_operation(
+        owner=booking.user, kind=BOOKING_CANCEL, arguments=BookingCancelArguments(booking_id=booking.pk)
+    )
 
     for name, pk in [
         ("bookings_booking", booking.pk),

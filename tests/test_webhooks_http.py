@@ -46,7 +46,7 @@ def test_success_pays_the_booking(celery_worker, api_client, provider):
     booking, payment, prop = reloaded(booking, payment)
     assert (booking.status, payment.status, payment.needs_refund) == ("PAID", "SUCCESS", False)
     assert prop.is_available is False
-    assert event.state == "APPLIED" and event.processed_at is not None
+    assert event.result == "APPLIED" and event.finished_at is not None
     assert event.payload == {
         "event_id": "evt_1", "booking_id": booking.pk, "transaction_id": payment.transaction_id, "status": "SUCCESS"
     }
@@ -61,7 +61,7 @@ def test_failure_cancels_the_booking_and_frees_the_property(celery_worker, api_c
     booking, payment, prop = reloaded(booking, payment)
     assert (booking.status, payment.status) == ("CANCELED", "FAILED")
     assert prop.is_available is True
-    assert event.state == "APPLIED"
+    assert event.result == "APPLIED"
 
 
 def test_a_header_made_by_the_stripe_package_is_accepted(celery_worker, api_client):
@@ -110,7 +110,7 @@ def test_failed_after_success_changes_nothing(celery_worker, api_client):
 
     booking, payment, prop = reloaded(booking, payment)
     assert (booking.status, payment.status, prop.is_available) == ("PAID", "SUCCESS", False)
-    assert (late.state, late.outcome) == ("APPLIED", "ignored: payment already succeeded")
+    assert (late.result, late.outcome) == ("APPLIED", "ignored: payment already succeeded")
 
 
 def test_success_after_failure_on_a_free_property_pays_the_booking(celery_worker, api_client):
@@ -140,7 +140,7 @@ def test_a_transaction_that_is_not_the_payments_is_rejected(celery_worker, api_c
     assert post_webhook(api_client, provider, json.dumps(body).encode()).status_code == 200
     event = wait_for_event(provider, "evt_x")
 
-    assert event.state == "REJECTED"
+    assert event.result == "REJECTED"
     booking, payment, prop = reloaded(booking, payment)
     assert (booking.status, payment.status, prop.is_available) == ("PENDING", "INITIATED", False)
     assert Booking.objects.get(pk=other_booking.pk).status == "PENDING"
@@ -151,7 +151,7 @@ def test_an_event_for_an_unknown_booking_is_rejected(celery_worker, api_client):
 
     assert post_webhook(api_client, "STRIPE", raw).status_code == 200
 
-    assert wait_for_event("STRIPE", "pi_x:SUCCESS").state == "REJECTED"
+    assert wait_for_event("STRIPE", "pi_x:SUCCESS").result == "REJECTED"
 
 
 def test_success_after_expiry_retakes_a_free_property(celery_worker, api_client):

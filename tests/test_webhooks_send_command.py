@@ -55,7 +55,7 @@ def test_another_transaction_id_is_delivered_and_rejected(celery_worker, live_se
         "--transaction-id", "TR0011NOTTHISONE", "--url", live_server.url,
     )
 
-    assert wait_for_event("BKASH", "TR0011NOTTHISONE:SUCCESS").state == WebhookEvent.State.REJECTED
+    assert wait_for_event("BKASH", "TR0011NOTTHISONE:SUCCESS").result == WebhookEvent.Result.REJECTED
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
 
 

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from api.operations.accept import accept_operation
 from api.operations.serializers import OperationSerializer
 from domain.bookings.selectors import bookings_of
-from domain.operations.models import Operation
+from domain.operations.kinds import BOOKING_CANCEL, BOOKING_CREATE, BookingCancelArguments, BookingCreateArguments
 
 from .serializers import BookingCreateSerializer, BookingSerializer
 
@@ -18,7 +18,7 @@ class BookingCreateView(APIView):
     def post(self, request):
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return accept_operation(request, Operation.Kind.BOOKING_CREATE, serializer.validated_data)
+        return accept_operation(request, kind=BOOKING_CREATE, arguments=BookingCreateArguments(**serializer.validated_data))
 
 
 class BookingListView(ListAPIView):
@@ -41,4 +41,4 @@ class BookingCancelView(APIView):
         # Someone else's booking is a 404 at once; whether it can still be
         # canceled is decided by the task under the lock.
         booking = get_object_or_404(bookings_of(request.user), pk=pk)
-        return accept_operation(request, Operation.Kind.BOOKING_CANCEL, {"booking_id": booking.pk})
+        return accept_operation(request, kind=BOOKING_CANCEL, arguments=BookingCancelArguments(booking_id=booking.pk))

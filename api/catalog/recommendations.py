@@ -2,13 +2,11 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 
 from api.pagination import PageNumberPagination
 from api.public import PublicEndpoint
 from domain.limits import MAX_ID
-from domain.properties.models import Category
 from domain.properties.recommendations import properties_in_order, recommended_property_ids
 
 from .serializers import PropertySerializer
@@ -30,10 +28,7 @@ class RecommendedPropertiesView(PublicEndpoint, GenericAPIView):
     def get(self, request):
         query = RecommendedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        try:
-            property_ids = recommended_property_ids(query.validated_data["category_id"])
-        except Category.DoesNotExist:
-            raise NotFound("Category not found.") from None
+        property_ids = recommended_property_ids(query.validated_data["category_id"])
         # The count comes from the cached ids; only the page's rows are read.
         page_ids = self.paginate_queryset(property_ids)
         serializer = self.get_serializer(properties_in_order(page_ids), many=True)

@@ -7,11 +7,11 @@ from domain.bookings.models import Booking
 from domain.operations.models import Operation
 from domain.payments.models import Payment
 
-# How each kind's result is shown: exactly as its own GET endpoint shows it.
+# How a result is shown, by the model of the row an operation produced
+# (OperationKind.result_model): exactly as its own GET endpoint shows it.
 RESULT_RENDERING = {
-    Operation.Kind.BOOKING_CREATE: (Booking.objects.select_related("property"), BookingSerializer),
-    Operation.Kind.BOOKING_CANCEL: (Booking.objects.select_related("property"), BookingSerializer),
-    Operation.Kind.PAYMENT_INITIATE: (Payment.objects.all(), PaymentSerializer),
+    Booking: (Booking.objects.select_related("property"), BookingSerializer),
+    Payment: (Payment.objects.all(), PaymentSerializer),
 }
 
 
@@ -30,7 +30,7 @@ class OperationSerializer(serializers.ModelSerializer):
     def get_result(self, operation) -> dict | None:
         if operation.status != Operation.Status.SUCCEEDED or operation.result_id is None:
             return None
-        queryset, serializer_class = RESULT_RENDERING[operation.kind]
+        queryset, serializer_class = RESULT_RENDERING[operation.declaration.result_model]
         result = queryset.filter(pk=operation.result_id).first()
         return serializer_class(result, context=self.context).data if result else None
 

@@ -7,10 +7,9 @@ from rest_framework.views import APIView
 from api.operations.accept import accept_operation
 from api.operations.serializers import OperationSerializer
 from api.public import PublicEndpoint
-from domain.operations.models import Operation
-from domain.payments.providers.base import InvalidWebhook
+from domain.operations.kinds import PAYMENT_INITIATE, PaymentInitiateArguments
 from domain.payments.webhooks import receive_webhook
-from tasks.webhooks import dispatch_webhook_event
+from tasks.jobs import dispatch_after_commit
 
 from .serializers import PaymentInitiateSerializer
 
@@ -23,7 +22,9 @@ class PaymentInitiateView(APIView):
     def post(self, request):
         serializer = PaymentInitiateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        return accept_operation(request, Operation.Kind.PAYMENT_INITIATE, serializer.validated_data)
+        return accept_operation(
+            request, kind=PAYMENT_INITIATE, arguments=PaymentInitiateArguments(**serializer.validated_data)
+        )
 
 
 class PaymentWebhookView(PublicEndpoint, APIView):
@@ -47,15 +48,8 @@ class PaymentWebhookView(PublicEndpoint, APIView):
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
     def post(self, request):
-        try:
-            with transaction.atomic():
-                event, created = receive_webhook(self.provider, request.body, request.headers)
-                if created:
-                    # After the commit, or the worker could look for a row not
-                    # yet there. Robust: with the broker down the event is
-                    # still stored and acknowledged, and the sweep applies it later.
-                    # (A lambda: Django logs a failed callback by its __qualname__.)
-                    transaction.on_commit(lambda: dispatch_webhook_event(event.pk), robust=True)
-        except InvalidWebhook as error:
-            return Response({"detail": error.detail}, status=400)
+        with transaction.atomic():
+            event, created = receive_webhook(self.provider, request.body, request.headers)
+            if created:
+                dispatch_after_commit(event)
         return Response({"detail": "ok" if created else "duplicate"})

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.properties.models import Property
 from domain.properties.services import set_property_availability
 
@@ -17,11 +17,11 @@ def create_booking(*, user, property_id: int) -> Booking:
     with transaction.atomic():
         locked_property = Property.objects.select_for_update().filter(pk=property_id).first()
         if locked_property is None:
-            raise DomainError("property_not_found", "Property does not exist.")
+            raise DomainError(ErrorCode.PROPERTY_NOT_FOUND, "Property does not exist.")
         if locked_property.status != Property.Status.ACTIVE:
-            raise DomainError("property_inactive", "This property is not open for booking.")
+            raise DomainError(ErrorCode.PROPERTY_INACTIVE, "This property is not open for booking.")
         if is_held(locked_property):
-            raise DomainError("property_unavailable", "This property is already booked.")
+            raise DomainError(ErrorCode.PROPERTY_UNAVAILABLE, "This property is already booked.")
         booking = Booking.objects.create(
             user=user,
             property=locked_property,
@@ -61,10 +61,10 @@ def cancel_booking(*, user, booking_id: int) -> Booking:
     with transaction.atomic():
         booking = lock_booking(booking_id, user=user)
         if booking is None:
-            raise DomainError("booking_not_found", "Booking not found.")
+            raise DomainError(ErrorCode.BOOKING_NOT_FOUND, "Booking not found.")
         if booking.status != Booking.Status.PENDING:
             raise DomainError(
-                "booking_not_cancelable", f"Only a pending booking can be canceled; this one is {booking.status}."
+                ErrorCode.BOOKING_NOT_CANCELABLE, f"Only a pending booking can be canceled; this one is {booking.status}."
             )
         end_booking(booking, Booking.Status.CANCELED)
     return booking

@@ -4,45 +4,34 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from domain.errors import ErrorCode
+from domain.jobs.models import Job, JobPolicy, JobStatus
 
-class Operation(models.Model):
-    """A request the API accepted and a Celery task carries out.
 
-    The client polls it; its final state is committed in the same transaction
-    as the change it made.
+class Operation(Job):
+    """A request the API accepted and a worker carries out; its client polls it.
+
+    Its final state is committed in the same transaction as the change it
+    made. What each kind does is declared once, in `kinds.py`.
     """
-
-    class Kind(models.TextChoices):
-        BOOKING_CREATE = "booking.create"
-        BOOKING_CANCEL = "booking.cancel"
-        PAYMENT_INITIATE = "payment.initiate"
-
-    class Status(models.TextChoices):
-        PENDING = "PENDING"
-        RUNNING = "RUNNING"
-        SUCCEEDED = "SUCCEEDED"
-        FAILED = "FAILED"
-
-    FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operations")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
-    request = models.JSONField(default=dict)
+    # The name of its OperationKind (kinds.OPERATION_KINDS).
+    kind = models.CharField(max_length=32)
+    # Its kind's arguments, as JSON.
+    arguments = models.JSONField(default=dict)
     # The booking (booking.*) or payment (payment.initiate) it produced.
     result_id = models.BigIntegerField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
-    # sha256 of the canonical request, to tell a replay from a reused key.
-    request_hash = models.CharField(max_length=64)
-    attempts = models.PositiveIntegerField(default=0)
-    redispatches = models.PositiveIntegerField(default=0)
+    # sha256 of its kind and arguments, to tell a replay from a reused key.
+    fingerprint = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -51,13 +40,31 @@ class Operation(models.Model):
                 name="unique_idempotency_key_per_owner",
             ),
         ]
-        indexes = [
-            models.Index(fields=["updated_at"], condition=Q(status__in=["PENDING", "RUNNING"]), name="operation_unfinished"),
-        ]
 
     def __str__(self):
         return f"{self.kind} {self.id} ({self.status})"
 
+    @classmethod
+    def policy(cls) -> JobPolicy:
+        # A client waits on it: one no worker takes for OPERATION_MAX_REDISPATCHES
+        # sweeps, or whose run fails unexpectedly, ends FAILED, so that its
+        # client stops waiting.
+        return JobPolicy(
+            max_attempts=settings.OPERATION_MAX_ATTEMPTS, max_redispatches=settings.OPERATION_MAX_REDISPATCHES
+        )
+
     @property
-    def is_final(self) -> bool:
-        return self.status in self.FINAL_STATUSES
+    def declaration(self):
+        from .kinds import OPERATION_KINDS  # kinds imports the services that import models
+
+        return OPERATION_KINDS[self.kind]
+
+    @property
+    def queue(self) -> str:
+        return self.declaration.queue
+
+    def record_failure(self, code: ErrorCode, detail: str) -> None:
+        self.record_final(JobStatus.FAILED, error_code=code, error_detail=detail[:500])
+
+    def give_up(self, why: str) -> None:
+        self.record_failure(ErrorCode.INTERNAL_ERROR, why)

@@ -14,6 +14,6 @@ class PaymentAdmin(ViewOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ViewOnlyAdmin):
-    list_display = ["id", "provider", "event_id", "state", "outcome", "received_at", "processed_at"]
-    list_filter = ["provider", "state"]
+    list_display = ["id", "provider", "event_id", "status", "result", "outcome", "attempts", "received_at", "finished_at"]
+    list_filter = ["provider", "status", "result"]
     search_fields = ["event_id"]

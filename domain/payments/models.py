@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from domain.jobs.models import Job, JobPolicy, JobStatus
 
 
 class Provider(models.TextChoices):
@@ -33,39 +35,43 @@ class Payment(models.Model):
         return f"{self.provider} {self.transaction_id} ({self.status})"
 
 
-class WebhookEvent(models.Model):
-    class State(models.TextChoices):
-        RECEIVED = "RECEIVED"
+class WebhookEvent(Job):
+    """A provider's verified notice, stored once, then applied by a worker under the booking's lock."""
+
+    class Result(models.TextChoices):
         APPLIED = "APPLIED"
+        # Not the transaction of the booking's payment: nothing changed.
         REJECTED = "REJECTED"
-        # Its apply task failed WEBHOOK_MAX_ATTEMPTS times: a person has to
-        # look (see the worker logs), fix the cause and set it RECEIVED again.
-        FAILED = "FAILED"
 
     provider = models.CharField(max_length=8, choices=Provider.choices)
     event_id = models.CharField(max_length=255)
     payload = models.JSONField()
-    state = models.CharField(max_length=8, choices=State.choices, default=State.RECEIVED)
+    # Set when it SUCCEEDED; a FAILED event (its runs kept failing) has
+    # none: a person has to look (see the worker logs) and replay it.
+    result = models.CharField(max_length=8, choices=Result.choices, blank=True)
     outcome = models.CharField(max_length=255, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
-    # When its apply task was last queued: the sweeper re-dispatches an event
-    # still RECEIVED long after this, and only once per sweep threshold, so a
-    # backlog during a worker outage is not queued again at every sweep.
-    dispatched_at = models.DateTimeField(default=timezone.now)
-    # Runs of its apply task that began, counted before the run applies it,
-    # so that one a crash ends still counts.
-    attempts = models.PositiveIntegerField(default=0)
-    processed_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="unique_provider_event"),
         ]
-        indexes = [
-            models.Index(
-                fields=["dispatched_at"], condition=models.Q(state="RECEIVED"), name="webhook_event_unapplied"
-            ),
-        ]
 
     def __str__(self):
-        return f"{self.provider} {self.event_id} ({self.state})"
+        return f"{self.provider} {self.event_id} ({self.status})"
+
+    @classmethod
+    def policy(cls) -> JobPolicy:
+        # Money is behind it: never given up for want of a worker, a run that
+        # fails is tried again later, up to WEBHOOK_MAX_ATTEMPTS, and one
+        # given up is kept until staff replay it.
+        return JobPolicy(
+            max_attempts=settings.WEBHOOK_MAX_ATTEMPTS, max_redispatches=None, retries_errors=True, purges_failed=False
+        )
+
+    @property
+    def queue(self) -> str:
+        return "webhooks"
+
+    def give_up(self, why: str) -> None:
+        self.record_final(JobStatus.FAILED, outcome=f"gave up: {why}"[:255])

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from domain.bookings.locks import lock_booking
 from domain.bookings.models import Booking
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 
 from .models import Payment
 from .providers.base import ProviderError, ProviderPayment
@@ -23,7 +23,7 @@ def start_payment(*, user, booking_id: int, provider: str, payload: dict, idempo
     try:
         return strategy_for(provider).start_payment(booking, payload, idempotency_key)
     except ProviderError as error:
-        raise DomainError("provider_error", str(error)) from error
+        raise DomainError(ErrorCode.PROVIDER_ERROR, str(error)) from error
 
 
 def record_payment(*, user, booking_id: int, provider: str, started: ProviderPayment) -> Payment:
@@ -36,7 +36,7 @@ def record_payment(*, user, booking_id: int, provider: str, started: ProviderPay
         booking = lock_booking(booking_id, user=user)
         _check_payable(booking)
         if started.amount != booking.total_amount:
-            raise DomainError("provider_error", "The provider's amount is not the booking's total.")
+            raise DomainError(ErrorCode.PROVIDER_ERROR, "The provider's amount is not the booking's total.")
         payment, _ = Payment.objects.update_or_create(
             booking=booking,
             defaults={
@@ -52,8 +52,8 @@ def record_payment(*, user, booking_id: int, provider: str, started: ProviderPay
 
 def _check_payable(booking: Booking | None) -> None:
     if booking is None:
-        raise DomainError("booking_not_found", "Booking not found.")
+        raise DomainError(ErrorCode.BOOKING_NOT_FOUND, "Booking not found.")
     if booking.status == Booking.Status.PAID:
-        raise DomainError("booking_already_paid", "This booking is already paid.")
+        raise DomainError(ErrorCode.BOOKING_ALREADY_PAID, "This booking is already paid.")
     if booking.status != Booking.Status.PENDING:
-        raise DomainError("booking_not_payable", f"Only a pending booking can be paid; this one is {booking.status}.")
+        raise DomainError(ErrorCode.BOOKING_NOT_PAYABLE, f"Only a pending booking can be paid; this one is {booking.status}.")

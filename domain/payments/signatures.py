@@ -9,6 +9,8 @@ import hmac
 import logging
 import time
 
+from domain.errors import ErrorCode
+
 from .providers.base import InvalidWebhook
 
 logger = logging.getLogger(__name__)
@@ -83,4 +85,4 @@ def _require_secret(secret: str) -> None:
 
 
 def _invalid(detail: str) -> InvalidWebhook:
-    return InvalidWebhook("invalid_signature", detail)
+    return InvalidWebhook(ErrorCode.INVALID_SIGNATURE, detail)

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from django.core.cache import cache
 from django.db import transaction
 
+from domain.errors import DomainError, ErrorCode
+
 from .models import Category, Property
 from .tree import category_subtree_ids
 
@@ -45,11 +47,11 @@ def compute_recommended_property_ids(category_id: int) -> list[int]:
     """The ids, newest first, of the ACTIVE and available properties under
     `category_id` (itself included), from the database: two queries.
 
-    Raises Category.DoesNotExist for an unknown category.
+    Raises DomainError(CATEGORY_NOT_FOUND) for an unknown category.
     """
     subtree = category_subtree_ids(category_id)
     if not subtree:
-        raise Category.DoesNotExist(f"Category {category_id} does not exist.")
+        raise DomainError(ErrorCode.CATEGORY_NOT_FOUND, "Category not found.")
     return list(
         Property.objects.filter(
             category_id__in=subtree, status=Property.Status.ACTIVE, is_available=True

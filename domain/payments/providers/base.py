@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from domain.bookings.models import Booking
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.limits import MAX_ID
 
 WEBHOOK_STATUSES = ("SUCCESS", "FAILED")
@@ -139,4 +139,4 @@ def _refuse_constant(name: str):
 
 
 def _malformed(detail: str) -> InvalidWebhook:
-    return InvalidWebhook("malformed_webhook", detail)
+    return InvalidWebhook(ErrorCode.MALFORMED_WEBHOOK, detail)

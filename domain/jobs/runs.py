@@ -1,0 +1,95 @@
+"""One run of a job: claim it, do its work, commit its final state with the change it made."""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .liveness import run_lock
+from .models import Job, JobStatus, redispatch_after
+
+logger = logging.getLogger(__name__)
+
+J = TypeVar("J", bound=Job)
+
+
+def run_job(
+    model: type[J],
+    pk,
+    *,
+    finish: Callable[[J, Any], None],
+    prepare: Callable[[J], Any] | None = None,
+) -> J | None:
+    """Run job `pk` to its final state; safe to call any number of times, at once or later.
+
+    Returns the job if this call finished it, else None: it was final
+    already, another live run holds it, or it was given up.
+
+    `prepare(job)` runs first with no lock held (a call to a payment
+    provider); `finish(job, prepared)` then runs in the transaction that
+    holds the job's row lock and must save the job final (`record_final`),
+    so that the change and the job's final state commit together and of two
+    runs only the first changes anything.
+    """
+    with run_lock(model, pk) as held:
+        if not held:
+            logger.info("%s %s is being run elsewhere: this delivery does nothing", model.__name__, pk)
+            return None
+        job = claim(model, pk)
+        if job is None:
+            return None
+        prepared = prepare(job) if prepare is not None else None
+        with transaction.atomic():
+            job = model.objects.select_for_update().get(pk=pk)
+            if job.is_final:
+                return None
+            finish(job, prepared)
+        return job
+
+
+def claim(model: type[J], pk) -> J | None:
+    """Mark a job RUNNING for one more attempt, in a commit of its own; None if there is nothing to run.
+
+    A final job (a duplicate delivery) is left alone; one that has used up
+    its attempts (its runs keep dying or failing) is given up.
+    """
+    with transaction.atomic():
+        job = model.objects.select_for_update().filter(pk=pk).first()
+        if job is None or job.is_final:
+            return None
+        if job.attempts >= job.policy().max_attempts:
+            give_up(job, f"Gave up after {job.attempts} attempts.")
+            return None
+        job.status = JobStatus.RUNNING
+        job.attempts = F("attempts") + 1
+        # Read only where no run lock tells a live run from a dead one (SQLite).
+        job.redispatch_at = timezone.now() + timedelta(seconds=settings.JOB_STALE_AFTER)
+        job.save(update_fields=["status", "attempts", "redispatch_at", *job.auto_updated_fields()])
+        job.refresh_from_db(fields=["attempts"])
+    return job
+
+
+def give_up(job: Job, why: str) -> None:
+    logger.error("%s %s: %s", type(job).__name__, job.pk, why)
+    job.give_up(why)
+
+
+
+def settle_after_error(model: type[J], pk) -> None:
+    """After a run failed with an unexpected error: give the job up, or leave it for a later attempt,
+    as its policy says. A final job is left alone."""
+    with transaction.atomic():
+        job = model.objects.select_for_update().filter(pk=pk).first()
+        if job is None or job.is_final:
+            return
+        if not job.policy().retries_errors:
+            give_up(job, "It failed with an unexpected error.")
+            return
+        job.status = JobStatus.PENDING
+        job.redispatch_at = redispatch_after(job.attempts)
+        job.save(update_fields=["status", "redispatch_at", *job.auto_updated_fields()])

@@ -1,0 +1,102 @@
+"""Sending a recorded job to its queue: after the commit, within a deadline, never twice into a dead broker.
+
+The row is the truth and the message only a wake-up call, so a publish that
+fails loses nothing: the job stays recorded and the sweep
+(`tasks.maintenance.redispatch_jobs`) sends it once the broker answers.
+What a failed publish must not do is make the request wait: it ends within
+BROKER_PUBLISH_TIMEOUT (socket timeouts and the one retry included), and
+then this process stops publishing for BROKER_BREAKER_COOLDOWN seconds, so a
+hung broker costs one request that deadline, not every request.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from celery import Task
+from django.conf import settings
+from django.db import transaction
+
+from domain.jobs.models import Job
+from domain.jobs.runs import settle_after_error
+
+from .retries import TRANSIENT_DATABASE_ERRORS
+
+logger = logging.getLogger(__name__)
+
+# The task that runs each kind of job, filled by `runs_jobs_of`.
+JOB_TASKS: dict[type[Job], Task] = {}
+
+# One retry at once: a pooled connection the broker dropped (a restart, a
+# failover) fails its first use and succeeds on a new one. The socket
+# timeouts (config/settings.py) are half the deadline each.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+
+
+def runs_jobs_of(model: type[Job]):
+    """Declare the Celery task that runs jobs of `model`, given a job's primary key as a string."""
+
+    def register(task: Task) -> Task:
+        JOB_TASKS[model] = task
+        return task
+
+    return register
+
+
+def run_job_task(model: type[Job], pk: str, run: Callable[[str], Job | None]) -> Job | None:
+    """The body of a job's task: `run(pk)`, and after an unexpected error (a bug,
+    the soft time limit) the job settled as its policy says, never left RUNNING."""
+    try:
+        return run(pk)
+    except TRANSIENT_DATABASE_ERRORS:
+        raise  # retried by the task (tasks/retries.py)
+    except Exception:
+        logger.exception("%s %s failed with an unexpected error", model.__name__, pk)
+        settle_after_error(model, pk)
+        return None
+
+
+class _Breaker:
+    """Open for a while after a publish failed: this process then leaves dispatching to the sweep."""
+
+    def __init__(self):
+        self._open_until = 0.0
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+    def trip(self) -> None:
+        self._open_until = time.monotonic() + settings.BROKER_BREAKER_COOLDOWN
+
+    def reset(self) -> None:
+        self._open_until = 0.0
+
+
+breaker = _Breaker()
+
+
+def dispatch(job: Job, *, expires: int | None = None) -> bool:
+    """Queue a run of `job` on its queue; `expires` seconds later an unconsumed message is dropped.
+
+    Returns whether the message was sent. A failure is logged, never raised.
+    """
+    if breaker.is_open():
+        logger.warning("broker unavailable: %s %s left to the sweep", type(job).__name__, job.pk)
+        return False
+    try:
+        JOB_TASKS[type(job)].apply_async(
+            args=[str(job.pk)], queue=job.queue, expires=expires, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except Exception:
+        breaker.trip()
+        logger.exception(
+            "could not publish %s %s: not publishing for %d s; the sweep will send it",
+            type(job).__name__, job.pk, settings.BROKER_BREAKER_COOLDOWN,
+        )
+        return False
+    return True
+
+
+def dispatch_after_commit(job: Job) -> None:
+    """Queue `job` once the transaction that recorded it commits, or a worker could look for a row not yet there."""
+    transaction.on_commit(lambda: dispatch(job))
