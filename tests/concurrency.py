@@ -67,3 +67,12 @@ def row_locked(model, pk):
     finally:
         release.set()
         holder.join(10)
+
+
+def sessions_waiting_on_a_lock() -> int:
+    """How many sessions of the test database wait on a lock right now (a row lock, say)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]

@@ -5,9 +5,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tasks.jobs import breaker
 from tests.factories import UserFactory
-from tests.network import DEAD_REDIS_URL
+from tests.network import DEAD_REDIS_URL, RABBITMQ_URL, rabbitmq_answers
 from tests.waiting import wait_until
-from tests.workers import broker_at, celery_app, celery_worker_parameters, start_worker_process  # noqa: F401
+from tests.workers import (  # noqa: F401
+    broker_at, celery_app, celery_worker_parameters, start_beat_process, start_worker_process,
+)
 
 BOOKING_CREATE_URL = "/api/bookings/create/"
 
@@ -44,6 +46,15 @@ def client_for(user) -> APIClient:
 def dead_broker():
     """Celery's broker is an address where nothing listens: every publish fails."""
     with broker_at(DEAD_REDIS_URL):
+        yield
+
+
+@pytest.fixture
+def rabbitmq_broker():
+    """Celery's broker is RabbitMQ (skipped where none answers)."""
+    if not rabbitmq_answers():
+        pytest.skip(f"no RabbitMQ at {RABBITMQ_URL}")
+    with broker_at(RABBITMQ_URL):
         yield
 
 

@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from django.db import connection
 
 from domain.bookings.models import Booking
 from domain.operations.kinds import BOOKING_CREATE, BookingCreateArguments
@@ -12,7 +11,7 @@ from domain.operations.services import start_operation
 from domain.properties.models import Property
 from tasks.jobs import dispatch
 from tasks.maintenance import redispatch_jobs
-from tests.concurrency import row_locked, run_at_once
+from tests.concurrency import row_locked, run_at_once, sessions_waiting_on_a_lock
 from tests.conftest import BOOKING_CREATE_URL, client_for
 from tests.factories import PropertyFactory, UserFactory
 from tests.waiting import wait_until
@@ -69,14 +68,6 @@ def test_a_task_delivered_twice_books_once(start_worker_process):
     assert Operation.objects.get(pk=operation.pk).status == Operation.Status.SUCCEEDED
 
 
-def waiting_on_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 def start_a_booking_and_kill_its_worker(start_worker_process):
     """A booking task killed (SIGKILL) while inside its transaction; returns (operation, property)."""
     doomed = start_worker_process("doomed")
@@ -86,7 +77,7 @@ def start_a_booking_and_kill_its_worker(start_worker_process):
     )
     with row_locked(Property, prop.pk):
         dispatch(operation)
-        wait_until(lambda: waiting_on_a_lock() > 0, what="the task to wait on the property's lock")
+        wait_until(lambda: sessions_waiting_on_a_lock() > 0, what="the task to wait on the property's lock")
         doomed.kill()
     operation.refresh_from_db()
     assert operation.status == Operation.Status.RUNNING

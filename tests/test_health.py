@@ -5,13 +5,15 @@ so the check meets a real refused connection, not a mock.
 """
 
 import copy
+import time
 
 import pytest
 from django.db import connections
 from rest_framework.throttling import AnonRateThrottle
 
 from api import health
-from tests.network import DEAD_REDIS_URL
+from tests.network import DEAD_REDIS_URL, silent_listener
+from tests.workers import broker_at
 
 DEAD_POSTGRES_PORT = "5439"
 UNREACHABLE_ALIAS = "unreachable"
@@ -74,14 +76,37 @@ def dead_database(monkeypatch):
     del connections.settings[UNREACHABLE_ALIAS]
 
 
-@pytest.mark.parametrize("dead", ["cache", "broker", "database"])
-def test_unavailable_naming_what_is_dead(api_client, request, dead):
+@pytest.mark.parametrize(("dead", "status_code", "status"), [
+    ("database", 503, "unavailable"),
+    # The instance still serves: cache misses go to the database, operations
+    # are recorded and sent when the broker is back (API.md).
+    ("cache", 200, "degraded"),
+    ("broker", 200, "degraded"),
+])
+def test_readiness_names_what_is_dead_and_is_503_only_for_the_database(api_client, request, dead, status_code, status):
     request.getfixturevalue(f"dead_{dead}")
 
     response = api_client.get("/api/health/ready/")
 
-    assert response.status_code == 503
+    assert response.status_code == status_code
     assert response.json() == {
-        "status": "unavailable",
+        "status": status,
         "checks": {name: "down" if name == dead else "ok" for name in ("database", "cache", "broker")},
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness_answers_within_3_s_when_cache_and_broker_hang(api_client, settings):
+    with silent_listener() as port:
+        caches = copy.deepcopy(settings.CACHES)
+        caches["default"]["LOCATION"] = f"redis://127.0.0.1:{port}/0"
+        settings.CACHES = caches
+        with broker_at(f"redis://127.0.0.1:{port}/0"):
+            started = time.monotonic()
+            response = api_client.get("/api/health/ready/")
+            took = time.monotonic() - started
+
+    assert took < 3
+    assert (response.status_code, response.json()) == (
+        200, {"status": "degraded", "checks": {"database": "ok", "cache": "down", "broker": "down"}}
+    )

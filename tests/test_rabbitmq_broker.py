@@ -4,35 +4,12 @@ Nothing in the code names the broker; CELERY_BROKER_URL alone decides. Skipped
 where no RabbitMQ answers (it is optional: Redis is the default broker).
 """
 
-import os
-import socket
-from urllib.parse import urlparse
-
 import pytest
 
 from domain.operations.models import Operation
 from tests.conftest import BOOKING_CREATE_URL, client_for, wait_for_operation
 from tests.factories import PropertyFactory, UserFactory
-from tests.workers import broker_at
-
-RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
-
-
-def rabbitmq_answers() -> bool:
-    address = urlparse(RABBITMQ_URL)
-    try:
-        with socket.create_connection((address.hostname, address.port or 5672), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def rabbitmq_broker():
-    if not rabbitmq_answers():
-        pytest.skip(f"no RabbitMQ at {RABBITMQ_URL}")
-    with broker_at(RABBITMQ_URL):
-        yield
+from tests.network import RABBITMQ_URL
 
 
 @pytest.mark.django_db(transaction=True)

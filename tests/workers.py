@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from kombu import Exchange, Queue
 
 from config.celery import app
 from tests.waiting import wait_until
@@ -28,9 +29,15 @@ def purge_queues() -> None:
     """Drop every message earlier tests left: queued without a worker to run
     them, or unacknowledged by a worker a test killed (which the broker would
     hand to the next worker once their visibility timeout is over). The test
-    broker has its Redis database to itself."""
+    broker has its Redis database to itself; on RabbitMQ, where a dead
+    consumer's messages are requeued at once, emptying the queues is enough."""
     with app.connection_for_write() as conn:
-        conn.default_channel.client.flushdb()
+        if conn.transport.driver_type == "redis":
+            conn.default_channel.client.flushdb()
+            return
+        for name in QUEUES:  # declared as Celery declares them, so that a first run finds them
+            Queue(name, Exchange(name), routing_key=name, channel=conn.default_channel).declare()
+            conn.default_channel.queue_purge(name)
 
 
 @pytest.fixture
@@ -71,10 +78,13 @@ def current_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-class WorkerProcess:
-    """A `celery worker` process on the test database; its output goes to a file."""
+class CeleryProcess:
+    """A `celery` process (worker or beat) on the test database; its output goes to a file."""
 
-    def __init__(self, name: str, log_dir: Path, concurrency: int = 2, extra_env: dict | None = None):
+    # What its log says once it is up.
+    ready_line: str
+
+    def __init__(self, name: str, log_dir: Path, arguments: list[str], extra_env: dict | None = None):
         self.log_path = log_dir / f"{name}.log"
         env = {
             **os.environ,
@@ -82,11 +92,7 @@ class WorkerProcess:
             "DATABASE_URL": current_database_url(),
             **(extra_env or {}),
         }
-        command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(QUEUES),
-            "-c", str(concurrency), "-P", "prefork", "-n", f"{name}@%h", "-l", "info",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]
+        command = [sys.executable, "-m", "celery", "-A", "config", *arguments, "-l", "info"]
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             command, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
@@ -94,16 +100,16 @@ class WorkerProcess:
 
     def wait_ready(self, timeout: float = 60) -> None:
         def ready() -> bool:
-            if "ready." in self.log_path.read_text():
+            if self.ready_line in self.log_path.read_text():
                 return True
             if self.process.poll() is not None:
-                raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()}")
+                raise RuntimeError(f"{self.log_path.stem} did not start:\n{self.log_path.read_text()}")
             return False
 
-        wait_until(ready, timeout, f"worker {self.log_path.stem} to start", interval=0.2, report=self.log_path.read_text)
+        wait_until(ready, timeout, f"{self.log_path.stem} to start", interval=0.2, report=self.log_path.read_text)
 
     def kill(self) -> None:
-        """SIGKILL the worker and its pool: nothing gets to clean up or acknowledge."""
+        """SIGKILL the process and its children: nothing gets to clean up or acknowledge."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
@@ -116,6 +122,28 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
+
+
+class WorkerProcess(CeleryProcess):
+    """A `celery worker` consuming every queue."""
+
+    ready_line = "ready."
+
+    def __init__(self, name: str, log_dir: Path, concurrency: int = 2, extra_env: dict | None = None):
+        arguments = [
+            "worker", "-Q", ",".join(QUEUES), "-c", str(concurrency), "-P", "prefork", "-n", f"{name}@%h",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]
+        super().__init__(name, log_dir, arguments, extra_env)
+
+
+class BeatProcess(CeleryProcess):
+    """`celery beat` with the project's schedule, as the Procfile runs it."""
+
+    ready_line = "beat: Starting"
+
+    def __init__(self, name: str, log_dir: Path, extra_env: dict | None = None):
+        super().__init__(name, log_dir, ["beat", "-s", str(log_dir / f"{name}-schedule")], extra_env)
 
 
 @pytest.fixture
@@ -133,3 +161,19 @@ def start_worker_process(tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def start_beat_process(tmp_path):
+    """Start a `celery beat` process; it is stopped when the test ends."""
+    started = []
+
+    def start(extra_env: dict | None = None) -> BeatProcess:
+        beat = BeatProcess("beat", tmp_path, extra_env)
+        started.append(beat)
+        beat.wait_ready()
+        return beat
+
+    yield start
+    for beat in started:
+        beat.stop()
