@@ -46,27 +46,39 @@ def run_at_once(functions, timeout: float = 60) -> list:
 
 
 @contextmanager
-def row_locked(model, pk):
-    """Hold a row lock (SELECT ... FOR UPDATE) from another connection while the block runs."""
-    locked, release = threading.Event(), threading.Event()
+def held_elsewhere(hold, what: str = "the lock"):
+    """Enter the context manager `hold()` in another thread, so on another database connection, and
+    keep it entered while the block runs: a lock that another process holds."""
+    held, release = threading.Event(), threading.Event()
 
-    def hold():
+    def keep():
         try:
-            with transaction.atomic():
-                model.objects.select_for_update().get(pk=pk)
-                locked.set()
+            with hold():
+                held.set()
                 release.wait(60)
         finally:
             connection.close()
 
-    holder = threading.Thread(target=hold, name="row_locked", daemon=True)
+    holder = threading.Thread(target=keep, name="held_elsewhere", daemon=True)
     holder.start()
     try:
-        assert locked.wait(10), "the row lock was not taken"
+        assert held.wait(10), f"{what} was not taken"
         yield
     finally:
         release.set()
         holder.join(10)
+
+
+@contextmanager
+def _locked_row(model, pk):
+    with transaction.atomic():
+        model.objects.select_for_update().get(pk=pk)
+        yield
+
+
+def row_locked(model, pk):
+    """Hold a row lock (SELECT ... FOR UPDATE) from another connection while the block runs."""
+    return held_elsewhere(lambda: _locked_row(model, pk), "the row lock")
 
 
 def sessions_waiting_on_a_lock() -> int:

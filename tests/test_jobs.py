@@ -4,7 +4,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from domain.operations.kinds import BOOKING_CREATE, BookingCreateArguments
 from domain.operations.models import Operation
 from domain.operations.services import start_operation
 from domain.payments.models import WebhookEvent
+from tests.concurrency import held_elsewhere
 from tests.factories import PropertyFactory, UserFactory
 from tests.payments import booking_with_payment, stored_event
 from tests.workers import REPO
@@ -53,27 +53,15 @@ def new_job(request):
 
 
 @contextmanager
+def _run_lock_taken(job):
+    with run_lock(type(job), job.pk) as got:
+        assert got
+        yield
+
+
 def run_lock_held_elsewhere(job):
     """Hold `job`'s run lock from another connection, as a live run in another worker does."""
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        try:
-            with run_lock(type(job), job.pk) as got:
-                assert got
-                held.set()
-                release.wait(30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    try:
-        assert held.wait(10), "the run lock was not taken"
-        yield
-    finally:
-        release.set()
-        holder.join(10)
+    return held_elsewhere(lambda: _run_lock_taken(job), "the run lock")
 
 
 def taken(model) -> set:
