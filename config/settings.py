@@ -12,6 +12,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from config.web import WEB_THREADS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -267,6 +269,12 @@ OPERATION_MAX_ATTEMPTS = env.int("OPERATION_MAX_ATTEMPTS", default=10)
 # Re-dispatches of one operation by the sweep before it ends FAILED: with
 # JOB_REDISPATCH_AFTER doubling, 7 is half an hour with no worker for its queue.
 OPERATION_MAX_REDISPATCHES = env.int("OPERATION_MAX_REDISPATCHES", default=7)
+
+# Requests of one web process that may long-poll an operation at once: below
+# its threads, so that waiters never take them all (api/operations/waiting.py).
+LONG_POLL_MAX_WAITERS = env.int("LONG_POLL_MAX_WAITERS", default=max(WEB_THREADS * 3 // 4, 1))
+if LONG_POLL_MAX_WAITERS >= WEB_THREADS:
+    raise ImproperlyConfigured("LONG_POLL_MAX_WAITERS must be below GUNICORN_THREADS, or waiters can take every thread.")
 
 # --- Payments -------------------------------------------------------------
 # The simulation only reports its mode from it (livemode); a real integration

@@ -3,13 +3,16 @@
 import multiprocessing
 import os
 
+from config.web import WEB_THREADS
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
 # The usual 2 x cores + 1, capped: past a dozen processes per machine more
 # memory buys no throughput, and more instances scale further.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12)))
-# Threads let one process overlap requests waiting on PostgreSQL or Redis.
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# Threads let one process overlap requests waiting on PostgreSQL or Redis,
+# and hold the long-polling requests (api/operations/waiting.py).
+threads = WEB_THREADS
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))

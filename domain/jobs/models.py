@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -92,12 +92,17 @@ class Job(models.Model):
         raise NotImplementedError
 
     def record_final(self, status: JobStatus, **fields) -> None:
-        """Save the job final with `fields` (the kind's own record of the outcome)."""
+        """Save the job final with `fields` (the kind's own record of the outcome); once that commits,
+        `announce_final` runs."""
         self.status = status
         self.finished_at = timezone.now()
         for name, value in fields.items():
             setattr(self, name, value)
         self.save(update_fields=["status", "finished_at", *fields, *self.auto_updated_fields()])
+        transaction.on_commit(self.announce_final)
+
+    def announce_final(self) -> None:
+        """Tell whoever waits on this job that it is final (nobody, unless a kind says otherwise)."""
 
     def give_up(self, why: str) -> None:
         """End the job FAILED, saying `why` in the kind's own record: it is not run again."""

@@ -7,6 +7,8 @@ from django.db.models import Q
 from domain.errors import ErrorCode
 from domain.jobs.models import Job, JobPolicy, JobStatus
 
+from .final_notices import announce_final
+
 
 class Operation(Job):
     """A request the API accepted and a worker carries out; its client polls it.
@@ -62,6 +64,9 @@ class Operation(Job):
     @property
     def queue(self) -> str:
         return self.declaration.queue
+
+    def announce_final(self) -> None:
+        announce_final(self.pk)
 
     def record_failure(self, code: ErrorCode, detail: str) -> None:
         self.record_final(JobStatus.FAILED, error_code=code, error_detail=detail[:500])

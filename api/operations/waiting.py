@@ -1,0 +1,115 @@
+"""Long-poll on the status URL (`Prefer: wait=N`, RFC 7240): wait for an operation to be final, cheaply.
+
+Each web process keeps one Redis subscription (a daemon thread) to the
+channel on which workers announce final operations
+(domain/operations/final_notices.py); a waiting request sleeps on an Event
+that the subscription sets, and looks at the database again only when woken
+or every FALLBACK_INTERVAL seconds (a lost message, or no Redis). How many
+requests wait at once in one process is capped below its thread count
+(LONG_POLL_MAX_WAITERS), so waiters can never take every thread: past the
+cap the request is answered at once.
+"""
+
+import logging
+import re
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
+from django.conf import settings
+
+from domain.operations.final_notices import CHANNEL, redis_client
+from domain.operations.models import Operation
+
+logger = logging.getLogger(__name__)
+
+MAX_WAIT = 20
+# Seconds between two looks at the database while no message comes.
+FALLBACK_INTERVAL = 1.0
+_WAIT_PREFERENCE = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d{1,6})\s*(?:$|[,;])", re.IGNORECASE)
+
+
+def requested_wait(prefer_header: str | None) -> int | None:
+    """The seconds a `Prefer` header asks to wait, at most MAX_WAIT; None when it asks nothing we honour."""
+    if not prefer_header:
+        return None
+    match = _WAIT_PREFERENCE.search(prefer_header)
+    if match is None or int(match.group(1)) < 1:
+        return None
+    return min(int(match.group(1)), MAX_WAIT)
+
+
+class _FinalWaiters:
+    """This process's waiting requests, and the one subscription that wakes them."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._events: dict[str, set[threading.Event]] = defaultdict(set)
+        self._listener: threading.Thread | None = None
+        self._waiting = 0
+
+    @contextmanager
+    def slot(self):
+        """Yields whether this request may wait: False past LONG_POLL_MAX_WAITERS waiters."""
+        with self._lock:
+            got = self._waiting < settings.LONG_POLL_MAX_WAITERS
+            self._waiting += got
+        try:
+            yield got
+        finally:
+            with self._lock:
+                self._waiting -= got
+
+    def wait_until_final(self, operation: Operation, seconds: float) -> Operation:
+        """The operation once it is final, or as it is after `seconds`."""
+        self._ensure_listener()
+        key, woken = str(operation.pk), threading.Event()
+        with self._lock:
+            self._events[key].add(woken)
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                # Read after registering: a message sent in between is not lost.
+                operation = Operation.objects.get(pk=operation.pk)
+                remaining = deadline - time.monotonic()
+                if operation.is_final or remaining <= 0:
+                    return operation
+                woken.wait(min(remaining, FALLBACK_INTERVAL))
+                woken.clear()
+        finally:
+            with self._lock:
+                self._events[key].discard(woken)
+                if not self._events[key]:
+                    del self._events[key]
+
+    def _wake(self, key: str) -> None:
+        with self._lock:
+            for event in self._events.get(key, ()):
+                event.set()
+
+    def _ensure_listener(self) -> None:
+        with self._lock:
+            if self._listener is not None and self._listener.is_alive():
+                return
+            if redis_client() is None:
+                return
+            self._listener = threading.Thread(target=self._listen, name="operation-final-listener", daemon=True)
+            self._listener.start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                subscription = redis_client().pubsub(ignore_subscribe_messages=True)
+                subscription.subscribe(CHANNEL)
+                while True:
+                    message = subscription.get_message(timeout=FALLBACK_INTERVAL)
+                    if message is not None:
+                        self._wake(message["data"].decode())
+            except Exception:
+                # Waiters go on looking every FALLBACK_INTERVAL meanwhile.
+                logger.warning("operation-final subscription lost; subscribing again", exc_info=True)
+                time.sleep(FALLBACK_INTERVAL)
+
+
+waiters = _FinalWaiters()
