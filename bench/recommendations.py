@@ -16,85 +16,18 @@ test client, since nothing can count them inside gunicorn.
 
 import http.client
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-import psycopg
+from stack import (
+    ROOT, configure_environment, create_database_if_missing, free_port, get, p99, start_gunicorn, start_redis, stop,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate_bench")
 CATEGORIES, DEPTH, PROPERTIES = 1_000, 6, 100_000
 MISSES, HITS, WARMUP = 200, 1_000, 20
 WHOLE_CATALOG_SLUG = "bench-whole-catalog"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
-
-
-def wait_until(ready, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if ready():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    sys.exit(f"{what} did not start within {seconds} s")
-
-
-def create_database_if_missing(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def start_redis() -> tuple[str, subprocess.Popen | None]:
-    if url := os.environ.get("BENCH_REDIS_URL"):
-        return url, None
-    if not shutil.which("redis-server"):
-        sys.exit("redis-server is not installed: install it or set BENCH_REDIS_URL")
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    wait_until(lambda: port_open(port), "redis-server")
-    return f"redis://127.0.0.1:{port}/0", server
-
-
-def configure_environment(redis_url: str) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=redis_url,
-        CELERY_BROKER_URL=redis_url,
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-secret-key"),
-        STRIPE_WEBHOOK_SECRET="bench-only",
-        BKASH_WEBHOOK_SECRET="bench-only",
-        # The benchmark's own traffic must not be throttled (UserRateThrottle
-        # counts anonymous clients too, by address).
-        THROTTLE_ANON_RATE="100000000/min",
-        THROTTLE_USER_RATE="100000000/min",
-        LOG_LEVEL="WARNING",
-    )
 
 
 def seed():
@@ -133,25 +66,6 @@ def cases(whole):
     return [("leaf", leaf), (f"root (1 of {roots.count()})", largest_root), ("whole catalog", whole)]
 
 
-def start_gunicorn(port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-c", "deploy/gunicorn.conf.py",
-         "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-        cwd=ROOT, env={**os.environ, "WEB_CONCURRENCY": "2", "GUNICORN_MAX_REQUESTS": "0"},
-        stdout=subprocess.DEVNULL, start_new_session=True,
-    )
-    wait_until(lambda: get(http.client.HTTPConnection("127.0.0.1", port, timeout=5), "/api/health/") == 200,
-               "gunicorn")
-    return server
-
-
-def get(connection: http.client.HTTPConnection, path: str) -> int:
-    connection.request("GET", path)
-    response = connection.getresponse()
-    response.read()
-    return response.status
-
-
 def timed_requests(connection, path: str, count: int, before_each=None) -> list[float]:
     """Milliseconds of `count` requests; `before_each` runs outside the timing."""
     timings = []
@@ -163,10 +77,6 @@ def timed_requests(connection, path: str, count: int, before_each=None) -> list[
         timings.append((time.perf_counter() - started) * 1000)
         assert status == 200, f"{path} answered {status}"
     return timings
-
-
-def p99(timings: list[float]) -> float:
-    return statistics.quantiles(timings, n=100, method="inclusive")[98]
 
 
 def queries_of_miss_and_hit(path: str, forget) -> tuple[int, int]:
@@ -188,7 +98,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     create_database_if_missing(DATABASE_URL)
     redis_url, redis_server = start_redis()
-    configure_environment(redis_url)
+    configure_environment(database_url=DATABASE_URL, redis_url=redis_url)
     gunicorn = None
     try:
         import django
@@ -219,12 +129,8 @@ def main() -> None:
                          sql_miss, sql_hit))
         print_table(rows)
     finally:
-        if gunicorn:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            gunicorn.wait(timeout=30)
-        if redis_server:
-            redis_server.terminate()
-            redis_server.wait(timeout=10)
+        stop(gunicorn)
+        stop(redis_server)
 
 
 def print_table(rows) -> None:
