@@ -43,8 +43,12 @@ def _kept_secret(name: str, generate: bool = True) -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _kept_secret("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
+# Required with DEBUG off (checked at start-up, config/apps.py): a key made
+# per machine would differ between instances, so what one signed (sessions,
+# tokens, password reset links) the next would refuse. Made once under var/
+# in development.
+SECRET_KEY = _kept_secret("SECRET_KEY", generate=DEBUG)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list(
@@ -52,6 +56,8 @@ CORS_ALLOWED_ORIGINS = env.list(
 )
 
 INSTALLED_APPS = [
+    # First, so that its start-up check runs before any app reads SECRET_KEY.
+    "config",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
