@@ -7,6 +7,7 @@ beat work as separate processes on a machine with nothing installed.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.management.utils import get_random_secret_key
@@ -49,6 +50,15 @@ DEBUG = env.bool("DEBUG", default=False)
 # tokens, password reset links) the next would refuse. Made once under var/
 # in development.
 SECRET_KEY = _kept_secret("SECRET_KEY", generate=DEBUG)
+
+
+def _next_redis_database(url: str) -> str:
+    """The redis:// (or rediss://) `url` with the database after its own: N + 1, or 0 after 15 (the last of
+    a default Redis's 16)."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(database + 1) % 16}"))
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list(
@@ -275,7 +285,13 @@ WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=60)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 
 # --- Celery ---------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
+# With only REDIS_URL set, the broker takes the next database of that Redis,
+# so that emptying the cache (FLUSHDB) never drops a queued task. Eviction
+# under maxmemory is per instance, though: production gives the broker its
+# own (the worker warns at start-up otherwise, config/broker_memory.py).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or (
+    _next_redis_database(REDIS_URL) if REDIS_URL else "filesystem://"
+)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
 if CELERY_BROKER_URL.startswith("filesystem://"):
