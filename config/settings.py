@@ -237,6 +237,31 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Uploaded images. With a bucket (S3, or S3-compatible at AWS_S3_ENDPOINT_URL)
+# django-storages keeps them there, and image_url points at it; boto3 finds
+# the credentials itself (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the
+# machine's role). Without one they are files under MEDIA_ROOT, which the web
+# process serves itself (SERVE_MEDIA, config/media.py): one host, or a volume
+# every web instance shares.
+_MEDIA_BUCKET = env("AWS_STORAGE_BUCKET_NAME", default="")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if _MEDIA_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _MEDIA_BUCKET,
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=None),
+            # S3Storage replaces a file of the same name by default: two
+            # uploads of villa.png must stay two images.
+            "file_overwrite": False,
+        },
+    }
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not _MEDIA_BUCKET)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
