@@ -68,7 +68,7 @@ CORS_ALLOWED_ORIGINS = env.list(
 INSTALLED_APPS = [
     # First, so that its start-up check runs before any app reads SECRET_KEY.
     "config",
-    "django.contrib.admin",
+    "config.admin_apps.SecondFactorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +80,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "domain.users",
     "domain.properties",
     "domain.bookings",
@@ -95,8 +99,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a login axes refused into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,6 +186,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Axes's backend first: it refuses a locked-out admin login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed admin logins (django-axes) are counted per username and address
+# together, and per address, never per username alone: nobody can lock a
+# staff member out by guessing at their username from somewhere else.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+# A cool-off, not a lock that staff must lift: the failures lapse this long
+# after the last one (a failure during it starts it again).
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_CLIENT_IP_CALLABLE = "config.admin_login.client_address"
+AXES_WHITELIST_CALLABLE = "config.admin_login.is_not_admin_login"
+# The name authenticator apps show beside the admin's TOTP codes.
+OTP_TOTP_ISSUER = "LuxEstate"
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),
