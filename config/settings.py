@@ -61,6 +61,13 @@ def _next_redis_database(url: str) -> str:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Proxies (load balancers) in front of the web process. The client's address
+# is read from X-Forwarded-For only that many hops deep (the API's throttles,
+# the admin's login back-off), and only with at least one is the proxy's
+# X-Forwarded-Proto believed (below, and deploy/gunicorn.conf.py). 0: the
+# connection's own address and scheme, so that a client can neither dodge a
+# throttle nor pass for HTTPS by sending those headers itself.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 CORS_ALLOWED_ORIGINS = env.list(
     "CORS_ALLOWED_ORIGINS", default=["http://localhost:3000", "http://127.0.0.1:3000"]
 )
@@ -222,10 +229,7 @@ REST_FRAMEWORK = {
     # JSON in, JSON out (API.md); the interactive docs are /api/docs/.
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Proxies in front of the web process: the client's address is read from
-    # X-Forwarded-For only that many hops deep. 0: REMOTE_ADDR, so a client
-    # cannot dodge the login throttle by sending its own X-Forwarded-For.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -409,6 +413,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
+# --- HTTPS ----------------------------------------------------------------
+# Behind a proxy that terminates TLS, a request came over HTTPS when the
+# proxy says so (it must set X-Forwarded-Proto itself, replacing a client's):
+# then links (status_url, Location, pagination) are https:// and the admin's
+# CSRF check accepts the browser's https:// origin.
+if NUM_PROXIES >= 1:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers and Prometheus ask the instance itself, over plain HTTP: a
+# redirect would read as a failed check.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/", r"^metrics/?$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"

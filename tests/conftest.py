@@ -27,10 +27,15 @@ def api_client():
     return APIClient()
 
 
+def token_for(user) -> str:
+    """An access token of `user`."""
+    return str(RefreshToken.for_user(user).access_token)
+
+
 def client_for(user) -> APIClient:
     """An API client that sends `user`'s access token."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
     return client
 
 
