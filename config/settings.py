@@ -51,14 +51,6 @@ DEBUG = env.bool("DEBUG", default=False)
 # in development.
 SECRET_KEY = _kept_secret("SECRET_KEY", generate=DEBUG)
 
-
-def _next_redis_database(url: str) -> str:
-    """The redis:// (or rediss://) `url` with the database after its own: N + 1, or 0 after 15 (the last of
-    a default Redis's 16)."""
-    parts = urlsplit(url)
-    database = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(database + 1) % 16}"))
-
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Proxies (load balancers) in front of the web process. The client's address
@@ -339,6 +331,16 @@ WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=60)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 
 # --- Celery ---------------------------------------------------------------
+
+
+def _next_redis_database(url: str) -> str:
+    """The redis:// (or rediss://) `url` with the database after its own: N + 1, or 0 after 15 (the last of
+    a default Redis's 16)."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(database + 1) % 16}"))
+
+
 # With only REDIS_URL set, the broker takes the next database of that Redis,
 # so that emptying the cache (FLUSHDB) never drops a queued task. Eviction
 # under maxmemory is per instance, though: production gives the broker its
