@@ -139,7 +139,8 @@ def test_without_proxies_a_forged_forwarded_for_is_not_another_address(settings,
     ]
 
     assert statuses == locked_out_at_the_limit(settings)
-    assert sign_in(Client(), "ada", device=phone, REMOTE_ADDR=ATTACKER, HTTP_X_FORWARDED_FOR="10.0.0.99").status_code == 429
+    forged = sign_in(Client(), "ada", device=phone, REMOTE_ADDR=ATTACKER, HTTP_X_FORWARDED_FOR="10.0.0.99")
+    assert forged.status_code == 429
 
 
 def test_behind_a_proxy_the_address_is_the_one_it_forwards(settings, staff, phone):
@@ -165,7 +166,8 @@ def test_a_locked_out_address_still_logs_in_to_the_api(settings, api_client, sta
 
 def test_failed_api_logins_do_not_count_towards_the_admin_lock(settings, api_client, staff, phone):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        assert api_client.post(API_LOGIN, {"username": "ada", "password": "wrong"}, REMOTE_ADDR=STAFF_DESK).status_code == 401
+        failed = api_client.post(API_LOGIN, {"username": "ada", "password": "wrong"}, REMOTE_ADDR=STAFF_DESK)
+        assert failed.status_code == 401
 
     assert not AccessAttempt.objects.exists()
     assert sign_in(Client(), "ada", device=phone, REMOTE_ADDR=STAFF_DESK).status_code == 302

@@ -22,7 +22,10 @@ SHOW_URLS = (
     "environment, cache_url, broker_url",
     [
         ({"REDIS_URL": "redis://cache-host:6379/3"}, "redis://cache-host:6379/3", "redis://cache-host:6379/4"),
-        ({"REDIS_URL": "rediss://:pw@cache-host:6380"}, "rediss://:pw@cache-host:6380", "rediss://:pw@cache-host:6380/1"),
+        (
+            {"REDIS_URL": "rediss://:pw@cache-host:6380"},
+            "rediss://:pw@cache-host:6380", "rediss://:pw@cache-host:6380/1",
+        ),
         ({"REDIS_URL": "redis://cache-host:6379/15"}, "redis://cache-host:6379/15", "redis://cache-host:6379/0"),
         (
             {"REDIS_URL": "redis://cache-host:6379/0", "CELERY_BROKER_URL": "redis://broker-host:6379/0"},

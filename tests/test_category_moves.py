@@ -24,7 +24,8 @@ def tree(db):
     root = CategoryFactory(name="root")
     a = CategoryFactory(name="a", parent=root)
     a1 = CategoryFactory(name="a1", parent=a)
-    return SimpleNamespace(root=root, a=a, a1=a1, a11=CategoryFactory(name="a11", parent=a1), other=CategoryFactory(name="other"))
+    a11 = CategoryFactory(name="a11", parent=a1)
+    return SimpleNamespace(root=root, a=a, a1=a1, a11=a11, other=CategoryFactory(name="other"))
 
 
 def parent_name(category) -> str | None:

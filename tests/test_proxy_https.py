@@ -68,7 +68,10 @@ def gunicorn(tmp_path, num_proxies: int):
     }
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "deploy/gunicorn.conf.py", "-b", f"{LOOPBACK}:{port}"],
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "deploy/gunicorn.conf.py",
+                "-b", f"{LOOPBACK}:{port}",
+            ],
             cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     server = Gunicorn(port)
