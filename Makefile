@@ -29,7 +29,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@
 
 # A development command, so DEBUG is on unless the environment or .env sets it
-# (with DEBUG off the webhook secrets are mandatory).
+# (with DEBUG off SECRET_KEY and the webhook secrets are mandatory).
 run: export DEBUG ?= $(or $(shell sed -n 's/^DEBUG=//p' .env 2>/dev/null),true)
 run: install
 	$(BIN)/python manage.py migrate --noinput

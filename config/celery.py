@@ -2,6 +2,8 @@ import os
 
 from celery import Celery
 
+from . import broker_memory  # noqa: F401  (connects the worker's start-up check of the broker)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("luxestate")

@@ -7,6 +7,7 @@ beat work as separate processes on a machine with nothing installed.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -46,16 +47,30 @@ def _kept_secret(name: str, generate: bool = True) -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _kept_secret("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
+# Required with DEBUG off (checked at start-up, config/apps.py): a key made
+# per machine would differ between instances, so what one signed (sessions,
+# tokens, password reset links) the next would refuse. Made once under var/
+# in development.
+SECRET_KEY = _kept_secret("SECRET_KEY", generate=DEBUG)
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Proxies (load balancers) in front of the web process. The client's address
+# is read from X-Forwarded-For only that many hops deep (the API's throttles,
+# the admin's login back-off), and only with at least one is the proxy's
+# X-Forwarded-Proto believed (below, and deploy/gunicorn.conf.py). 0: the
+# connection's own address and scheme, so that a client can neither dodge a
+# throttle nor pass for HTTPS by sending those headers itself.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 CORS_ALLOWED_ORIGINS = env.list(
     "CORS_ALLOWED_ORIGINS", default=["http://localhost:3000", "http://127.0.0.1:3000"]
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # First, so that its start-up check runs before any app reads SECRET_KEY.
+    "config",
+    "config.admin_apps.SecondFactorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +82,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "domain.users",
     "domain.properties",
     "domain.bookings",
@@ -82,8 +101,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a login axes refused into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -177,6 +199,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Axes's backend first: it refuses a locked-out admin login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed admin logins (django-axes) are counted per username and address
+# together, and per address, never per username alone: nobody can lock a
+# staff member out by guessing at their username from somewhere else.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+# A cool-off, not a lock that staff must lift: the failures lapse this long
+# after the last one (a failure during it starts it again).
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_CLIENT_IP_CALLABLE = "config.admin_login.client_address"
+AXES_WHITELIST_CALLABLE = "config.admin_login.is_not_admin_login"
+# The name authenticator apps show beside the admin's TOTP codes.
+OTP_TOTP_ISSUER = "LuxEstate"
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=1)),
@@ -194,10 +234,7 @@ REST_FRAMEWORK = {
     # JSON in, JSON out (API.md); the interactive docs are /api/docs/.
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Proxies in front of the web process: the client's address is read from
-    # X-Forwarded-For only that many hops deep. 0: REMOTE_ADDR, so a client
-    # cannot dodge the login throttle by sending its own X-Forwarded-For.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -234,6 +271,31 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Uploaded images. With a bucket (S3, or S3-compatible at AWS_S3_ENDPOINT_URL)
+# django-storages keeps them there, and image_url points at it; boto3 finds
+# the credentials itself (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the
+# machine's role). Without one they are files under MEDIA_ROOT, which the web
+# process serves itself (SERVE_MEDIA, config/media.py): one host, or a volume
+# every web instance shares.
+_MEDIA_BUCKET = env("AWS_STORAGE_BUCKET_NAME", default="")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if _MEDIA_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _MEDIA_BUCKET,
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=None),
+            # S3Storage replaces a file of the same name by default: two
+            # uploads of villa.png must stay two images.
+            "file_overwrite": False,
+        },
+    }
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not _MEDIA_BUCKET)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -299,7 +361,23 @@ PAYMENT_STRATEGIES = {
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 
 # --- Celery ---------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
+
+
+def _next_redis_database(url: str) -> str:
+    """The redis:// (or rediss://) `url` with the database after its own: N + 1, or 0 after 15 (the last of
+    a default Redis's 16)."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(database + 1) % 16}"))
+
+
+# With only REDIS_URL set, the broker takes the next database of that Redis,
+# so that emptying the cache (FLUSHDB) never drops a queued task. Eviction
+# under maxmemory is per instance, though: production gives the broker its
+# own (the worker warns at start-up otherwise, config/broker_memory.py).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or (
+    _next_redis_database(REDIS_URL) if REDIS_URL else "filesystem://"
+)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
 # Seconds a publish may take in all (socket timeouts and its one retry); after
@@ -379,6 +457,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
+# --- HTTPS ----------------------------------------------------------------
+# Behind a proxy that terminates TLS, a request came over HTTPS when the
+# proxy says so (it must set X-Forwarded-Proto itself, replacing a client's):
+# then links (status_url, Location, pagination) are https:// and the admin's
+# CSRF check accepts the browser's https:// origin.
+if NUM_PROXIES >= 1:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers and Prometheus ask the instance itself, over plain HTTP: a
+# redirect would read as a failed check.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/", r"^metrics/?$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"

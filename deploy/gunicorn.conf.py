@@ -20,6 +20,13 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
 max_requests_jitter = max_requests // 10
 
+# gunicorn believes X-Forwarded-Proto (and so tells Django the request was
+# HTTPS) from the addresses here, by default loopback's, even when Django
+# does not. So it trusts it exactly when Django does: behind NUM_PROXIES >= 1
+# proxies, from whichever address (only the proxies can reach the web
+# process then), and otherwise from nobody, loopback included.
+forwarded_allow_ips = "*" if int(os.environ.get("NUM_PROXIES", "0")) >= 1 else ""
+
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

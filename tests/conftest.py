@@ -1,5 +1,8 @@
+import django_otp
 import pytest
 from django.core.cache import cache
+from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -35,10 +38,27 @@ def api_client():
     return APIClient()
 
 
+def token_for(user) -> str:
+    """An access token of `user`."""
+    return str(RefreshToken.for_user(user).access_token)
+
+
 def client_for(user) -> APIClient:
     """An API client that sends `user`'s access token."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, its session also verified by a second factor (a TOTP device), as
+    the admin requires: signed in the way a staff member is once their token was accepted."""
+    client.force_login(admin_user)
+    request = HttpRequest()
+    request.user, request.session = admin_user, client.session
+    django_otp.login(request, TOTPDevice.objects.create(user=admin_user, name="phone"))
+    request.session.save()
     return client
 
 

@@ -1,32 +1,10 @@
 """With DEBUG off, the service refuses to start without its webhook secrets."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from domain.payments.apps import check_webhook_secrets
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def start_django(tmp_path, *command, **env) -> subprocess.CompletedProcess:
-    """`manage.py check` (or `command`) on the production settings, as a web or worker process starts."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "SECRET_KEY": "startup-test",
-        "VAR_DIR": str(tmp_path),
-        "STRIPE_WEBHOOK_SECRET": "",
-        "BKASH_WEBHOOK_SECRET": "",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", *(command or ["check"])], cwd=REPO, env=environment, capture_output=True, text=True, timeout=60
-    )
+from tests.startup import start_django
 
 
 def test_production_without_webhook_secrets_does_not_start(tmp_path):

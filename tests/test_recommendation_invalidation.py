@@ -17,6 +17,7 @@ from django.test import override_settings
 
 from domain.properties import recommendations
 from domain.properties.models import Category, Property
+from domain.properties.services import move_category
 from domain.properties.recommendations import (
     evict_all_recommendations,
     evict_recommendations_for_categories,
@@ -203,8 +204,7 @@ def test_moving_a_category_evicts_the_old_and_the_new_ancestors(
     warm(api_client, tree)
 
     def move():
-        tree.a1.parent = tree.c
-        tree.a1.save()
+        move_category(category=tree.a1, parent=tree.c)
 
     # a11's own subtree did not change: its key stays.
     assert evicted_by(tree, commit, move) == {

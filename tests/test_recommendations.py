@@ -2,12 +2,10 @@
 concurrent misses, and a cache that is down."""
 
 import logging
-import shutil
 import subprocess
 import time
 
 import pytest
-import redis
 from django.core.cache import cache
 from django.test import override_settings
 
@@ -18,7 +16,7 @@ from tests.concurrency import run_at_once
 from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
 from tests.network import free_port
 from tests.recommendations import RECOMMENDED_URL, file_cache_at, get_recommended, recommended_ids
-from tests.waiting import wait_until
+from tests.redis_servers import own_redis_server
 
 def naive_subtree(category: Category) -> list[Category]:
     """The reference: a recursive walk, one query per category."""
@@ -250,27 +248,8 @@ def test_unreachable_redis_answers_from_the_database(api_client, monkeypatch, ca
 
 @pytest.fixture
 def own_redis():
-    """A redis-server of this test's own on a free port (never the shared one)."""
-    if not (shutil.which("redis-server") and shutil.which("redis-cli")):
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-
-    def answers() -> bool:
-        try:
-            return redis.Redis(port=port).ping()
-        except redis.ConnectionError:
-            return False
-
-    try:
-        wait_until(answers, 5, f"the redis-server on port {port} to answer", interval=0.05)
+    with own_redis_server() as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def shut_down_redis(port: int) -> None:

@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from api.operations.accept import accept_operation
 from api.operations.serializers import OperationSerializer
+from domain.bookings.models import Booking
 from domain.bookings.selectors import bookings_of
 from domain.operations.kinds import BOOKING_CANCEL, BOOKING_CREATE, BookingCancelArguments, BookingCreateArguments
 
@@ -21,18 +22,23 @@ class BookingCreateView(APIView):
         return accept_operation(request, kind=BOOKING_CREATE, arguments=BookingCreateArguments(**serializer.validated_data))
 
 
-class BookingListView(ListAPIView):
+class CallersBookings:
+    """The caller's bookings: another user's is not found."""
+
     serializer_class = BookingSerializer
+    # The model, for the schema, which is generated with no user to ask for.
+    queryset = Booking.objects.none()
 
     def get_queryset(self):
         return bookings_of(self.request.user)
 
 
-class BookingDetailView(RetrieveAPIView):
-    serializer_class = BookingSerializer
+class BookingListView(CallersBookings, ListAPIView):
+    pass
 
-    def get_queryset(self):
-        return bookings_of(self.request.user)
+
+class BookingDetailView(CallersBookings, RetrieveAPIView):
+    pass
 
 
 class BookingCancelView(APIView):

@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+
+from domain.bookings.release import release_stuck_property
+from domain.errors import DomainError
 
 from .models import Category, Property
 
@@ -21,4 +24,18 @@ class PropertyAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["category"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "updated_at"]
+    # Availability follows the bookings (their services set it under the
+    # property's lock): a form saved here would overwrite it.
+    readonly_fields = ["is_available", "created_at", "updated_at"]
+    actions = ["release_stuck"]
+
+    @admin.action(description="Make available the selected properties that no booking holds")
+    def release_stuck(self, request, queryset):
+        released = 0
+        for prop in queryset:
+            try:
+                released += release_stuck_property(property_id=prop.pk)
+            except DomainError as refused:
+                self.message_user(request, f"{prop.title}: {refused.detail}", messages.ERROR)
+        if released:
+            self.message_user(request, f"{released} made available.", messages.SUCCESS)

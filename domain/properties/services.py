@@ -1,8 +1,12 @@
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.utils import timezone
 
-from .models import Property
+from domain.errors import DomainError
+
+from .ancestry import within_subtree
+from .models import CATEGORY_LOOP_MESSAGE, Category, Property
 from .recommendations import evict_recommendations_for_properties
 
 
@@ -15,3 +19,27 @@ def set_property_availability(property_ids: Iterable[int], available: bool) -> N
     property_ids = list(property_ids)
     Property.objects.filter(pk__in=property_ids).update(is_available=available, updated_at=timezone.now())
     evict_recommendations_for_properties(property_ids)
+
+
+def move_category(*, category: Category, parent: Category | None) -> Category:
+    """Put `category` under `parent` (None: make it a root): the one writer of an existing category's parent,
+    besides the admin form (Category.clean).
+
+    Refuses with `category_loop` a parent that is the category itself or one
+    of its descendants. Every category row is locked first (in id order, so
+    two moves never deadlock; FOR NO KEY UPDATE, so a property being added
+    under a category does not wait), which makes moves take turns: two at
+    once cannot each close half of a loop, and the parent map read under the
+    lock is the one the move is checked against.
+    """
+    with transaction.atomic():
+        parent_of = dict(
+            Category.objects.select_for_update(no_key=True).order_by("pk").values_list("id", "parent_id")
+        )
+        if category.pk not in parent_of or (parent is not None and parent.pk not in parent_of):
+            raise DomainError("category_not_found", "Category does not exist.")
+        if parent is not None and within_subtree(parent.pk, category.pk, parent_of):
+            raise DomainError("category_loop", CATEGORY_LOOP_MESSAGE)
+        category.parent = parent
+        category.save(update_fields=["parent"])
+    return category

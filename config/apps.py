@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class PlatformConfig(AppConfig):
+    """The platform package as an app, for the start-up checks of what every process needs."""
+
+    name = "config"
+
+    def ready(self):
+        check_secret_key()
+
+
+def check_secret_key() -> None:
+    """Refuse to start in production without SECRET_KEY.
+
+    Django itself only complains when the key is first used, in the middle
+    of a request; a process that cannot sign anything must not start.
+    """
+    if settings.DEBUG:
+        return
+    try:
+        settings.SECRET_KEY
+    except ImproperlyConfigured as empty:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off: sessions, tokens and password reset links are signed "
+            "with it, and every instance needs the same one. Set it in the environment (see .env.example)."
+        ) from empty

@@ -1,0 +1,36 @@
+"""A redis-server of a test's own, on a free port: never the shared one (no tests here)."""
+
+import shutil
+import subprocess
+from contextlib import contextmanager
+
+import pytest
+import redis
+
+from tests.network import free_port
+from tests.waiting import wait_until
+
+
+@contextmanager
+def own_redis_server(*options: str):
+    """Start `redis-server` with `options` (e.g. "--maxmemory-policy", "allkeys-lru"); yield its port; stop it."""
+    if not (shutil.which("redis-server") and shutil.which("redis-cli")):
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *options],
+        stdout=subprocess.DEVNULL,
+    )
+
+    def answers() -> bool:
+        try:
+            return redis.Redis(port=port).ping()
+        except redis.ConnectionError:
+            return False
+
+    try:
+        wait_until(answers, 5, f"the redis-server on port {port} to answer", interval=0.05)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

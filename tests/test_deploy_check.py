@@ -1,0 +1,29 @@
+"""`manage.py check --deploy` with the production values .env.example documents warns of nothing."""
+
+import re
+from pathlib import Path
+
+from django.core.management.utils import get_random_secret_key
+
+from tests.startup import start_django
+from tests.workers import REPO
+
+
+def documented_production_values() -> dict[str, str]:
+    """The `# NAME=value` lines of .env.example's Production section."""
+    text = (REPO / ".env.example").read_text()
+    section = text.split("# --- Production ", 1)[1].split("\n# --- ", 1)[0]
+    return dict(re.findall(r"^# ([A-Z_]+)=(.*)$", section, flags=re.MULTILINE))
+
+
+def test_the_documented_production_values_pass_the_deploy_check(tmp_path: Path):
+    values = documented_production_values()
+
+    checked = start_django(
+        tmp_path, "check", "--deploy", "--fail-level", "WARNING", **values, SECRET_KEY=get_random_secret_key(),
+        STRIPE_WEBHOOK_SECRET="whsec_x", BKASH_WEBHOOK_SECRET="y", ALLOWED_HOSTS="api.example.com",
+    )
+
+    assert {"DEBUG", "NUM_PROXIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"} <= set(values)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "System check identified no issues" in checked.stdout
