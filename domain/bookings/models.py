@@ -13,7 +13,9 @@ class Booking(models.Model):
     # A booking in one of these holds its property.
     HOLDING_STATUSES = (Status.PENDING, Status.PAID)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookings")
+    # PROTECT: deleting a user must not delete their bookings, the record of
+    # what was booked and paid, nor strand the property a PENDING one holds.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
     property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="bookings")
     total_amount = models.DecimalField(max_digits=14, decimal_places=2)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
