@@ -1,4 +1,5 @@
-"""Race tests' helpers: functions run at the same moment, a row held locked by another connection (no tests here)."""
+"""Race tests' helpers: functions run at the same moment, a row held locked by another connection, the
+sessions waiting on a lock (no tests here)."""
 
 import threading
 import time
@@ -67,3 +68,12 @@ def row_locked(model, pk):
     finally:
         release.set()
         holder.join(10)
+
+
+def waiting_on_a_lock() -> int:
+    """How many sessions of the test database are waiting for a lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]

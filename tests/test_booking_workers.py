@@ -4,7 +4,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from domain.bookings.models import Booking
@@ -13,7 +12,7 @@ from domain.operations.services import start_operation
 from domain.properties.models import Property
 from tasks.maintenance import redispatch_stale_operations
 from tasks.operations import dispatch_operation
-from tests.concurrency import row_locked, run_at_once
+from tests.concurrency import row_locked, run_at_once, waiting_on_a_lock
 from tests.conftest import BOOKING_CREATE_URL, client_for
 from tests.factories import PropertyFactory, UserFactory
 from tests.waiting import wait_until
@@ -68,14 +67,6 @@ def test_a_task_delivered_twice_books_once(start_worker_process):
     assert final.status == Operation.Status.SUCCEEDED
     assert Booking.objects.filter(property=prop).count() == 1
     assert Operation.objects.get(pk=operation.pk).status == Operation.Status.SUCCEEDED
-
-
-def waiting_on_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
 
 
 def start_a_booking_and_kill_its_worker(start_worker_process):

@@ -8,14 +8,14 @@ from domain.errors import DomainError
 from domain.properties.models import Property
 from domain.properties.services import set_property_availability
 
-from .locks import lock_booking
+from .locks import lock_booking, lock_user_and_property
 from .models import Booking
 
 
 def create_booking(*, user, property_id: int) -> Booking:
     """Book a property for `user`: a PENDING booking that holds it until paid or expired."""
     with transaction.atomic():
-        locked_property = Property.objects.select_for_update().filter(pk=property_id).first()
+        locked_property = lock_user_and_property(user_id=user.pk, property_id=property_id)
         if locked_property is None:
             raise DomainError("property_not_found", "Property does not exist.")
         if locked_property.status != Property.Status.ACTIVE:
