@@ -231,6 +231,9 @@ USE_TZ = True
 BOOKING_PENDING_TTL = env.int("BOOKING_PENDING_TTL", default=900)
 BOOKING_EXPIRY_INTERVAL = env.int("BOOKING_EXPIRY_INTERVAL", default=60)
 BOOKING_EXPIRY_BATCH_SIZE = env.int("BOOKING_EXPIRY_BATCH_SIZE", default=200)
+# PENDING bookings one user may hold at once, so that no account holds the
+# whole catalog: past it a booking fails with too_many_pending_bookings.
+BOOKING_MAX_PENDING_PER_USER = env.int("BOOKING_MAX_PENDING_PER_USER", default=3)
 # An operation not final this long after its last change is re-dispatched.
 # Longer than a task can run (CELERY_TASK_TIME_LIMIT plus its retries'
 # back-off), so that the sweep never re-sends a run that is still alive.

@@ -13,7 +13,12 @@ from .models import Booking
 
 
 def create_booking(*, user, property_id: int) -> Booking:
-    """Book a property for `user`: a PENDING booking that holds it until paid or expired."""
+    """Book a property for `user`: a PENDING booking that holds it until paid or expired.
+
+    Decided under the user's lock, then the property's: the property's decides
+    who holds the property, the user's how many bookings the user has pending,
+    so that concurrent requests of one user cannot all pass the cap.
+    """
     with transaction.atomic():
         locked_property = lock_user_and_property(user_id=user.pk, property_id=property_id)
         if locked_property is None:
@@ -22,6 +27,12 @@ def create_booking(*, user, property_id: int) -> Booking:
             raise DomainError("property_inactive", "This property is not open for booking.")
         if is_held(locked_property):
             raise DomainError("property_unavailable", "This property is already booked.")
+        pending = Booking.objects.filter(user=user, status=Booking.Status.PENDING).count()
+        if pending >= settings.BOOKING_MAX_PENDING_PER_USER:
+            raise DomainError(
+                "too_many_pending_bookings",
+                f"You have {pending} bookings waiting for payment, the most allowed: pay or cancel one first.",
+            )
         booking = Booking.objects.create(
             user=user,
             property=locked_property,
