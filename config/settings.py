@@ -234,6 +234,10 @@ BOOKING_EXPIRY_BATCH_SIZE = env.int("BOOKING_EXPIRY_BATCH_SIZE", default=200)
 # PENDING bookings one user may hold at once, so that no account holds the
 # whole catalog: past it a booking fails with too_many_pending_bookings.
 BOOKING_MAX_PENDING_PER_USER = env.int("BOOKING_MAX_PENDING_PER_USER", default=3)
+# Seconds after a user canceled a booking or let it expire before they may
+# book that property again (rebook_cooldown), so that one account cannot hold
+# a property forever by booking it again and again unpaid.
+BOOKING_REBOOK_COOLDOWN = env.int("BOOKING_REBOOK_COOLDOWN", default=600)
 # An operation not final this long after its last change is re-dispatched.
 # Longer than a task can run (CELERY_TASK_TIME_LIMIT plus its retries'
 # back-off), so that the sweep never re-sends a run that is still alive.

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -27,6 +27,12 @@ def create_booking(*, user, property_id: int) -> Booking:
             raise DomainError("property_inactive", "This property is not open for booking.")
         if is_held(locked_property):
             raise DomainError("property_unavailable", "This property is already booked.")
+        if bookable_again_at := _rebook_cooldown_end(user, locked_property):
+            raise DomainError(
+                "rebook_cooldown",
+                "You canceled a booking of this property or let it expire: "
+                f"you can book it again from {bookable_again_at.isoformat(timespec='seconds')}.",
+            )
         pending = Booking.objects.filter(user=user, status=Booking.Status.PENDING).count()
         if pending >= settings.BOOKING_MAX_PENDING_PER_USER:
             raise DomainError(
@@ -41,6 +47,20 @@ def create_booking(*, user, property_id: int) -> Booking:
         )
         set_property_availability([locked_property.pk], available=False)
     return booking
+
+
+def _rebook_cooldown_end(user, locked_property: Property) -> datetime | None:
+    """When the user's cooldown on the property ends, if it has not yet; else None."""
+    last_end = (
+        Booking.objects.filter(user=user, property=locked_property, end_reason__in=Booking.COOLDOWN_REASONS)
+        .order_by("-ended_at")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    if last_end is None:
+        return None
+    cooldown_end = last_end + timedelta(seconds=settings.BOOKING_REBOOK_COOLDOWN)
+    return cooldown_end if cooldown_end > timezone.now() else None
 
 
 def is_held(locked_property: Property) -> bool:
@@ -63,7 +83,9 @@ def pay_booking(booking: Booking) -> bool:
             return False
         set_property_availability([booking.property_id], available=False)
     booking.status = Booking.Status.PAID
-    booking.save(update_fields=["status", "updated_at"])
+    # Holding its property again, it has not ended.
+    booking.end_reason, booking.ended_at = "", None
+    booking.save(update_fields=["status", "end_reason", "ended_at", "updated_at"])
     return True
 
 
@@ -77,14 +99,27 @@ def cancel_booking(*, user, booking_id: int) -> Booking:
             raise DomainError(
                 "booking_not_cancelable", f"Only a pending booking can be canceled; this one is {booking.status}."
             )
-        end_booking(booking, Booking.Status.CANCELED)
+        end_booking(booking, reason=Booking.EndReason.USER_CANCELED)
     return booking
 
 
-def end_booking(booking: Booking, status: str) -> None:
-    """Move a locked holding booking to CANCELED or EXPIRED and free its property."""
-    booking.status = status
-    booking.save(update_fields=["status", "updated_at"])
+# The status a booking ends in, by why it ends.
+_ENDED_STATUS = {
+    Booking.EndReason.USER_CANCELED: Booking.Status.CANCELED,
+    Booking.EndReason.PAYMENT_FAILED: Booking.Status.CANCELED,
+    Booking.EndReason.EXPIRED: Booking.Status.EXPIRED,
+}
+
+
+def end_booking(booking: Booking, *, reason: Booking.EndReason) -> None:
+    """End a locked holding booking for `reason`, CANCELED or EXPIRED by it, and free its property.
+
+    The reason and the time are recorded: they decide the re-book cooldown.
+    """
+    booking.status = _ENDED_STATUS[reason]
+    booking.end_reason = reason
+    booking.ended_at = timezone.now()
+    booking.save(update_fields=["status", "end_reason", "ended_at", "updated_at"])
     set_property_availability([booking.property_id], available=True)
 
 
@@ -94,7 +129,7 @@ def expire_booking(booking_id: int, now) -> bool:
         booking = lock_booking(booking_id, status=Booking.Status.PENDING, expires_at__lt=now)
         if booking is None:
             return False
-        end_booking(booking, Booking.Status.EXPIRED)
+        end_booking(booking, reason=Booking.EndReason.EXPIRED)
     return True
 
 
