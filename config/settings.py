@@ -261,6 +261,9 @@ STRIPE_WEBHOOK_SECRET = _kept_secret("STRIPE_WEBHOOK_SECRET", generate=DEBUG)
 BKASH_WEBHOOK_SECRET = _kept_secret("BKASH_WEBHOOK_SECRET", generate=DEBUG)
 # How far (seconds) a Stripe signature's timestamp may be from now.
 WEBHOOK_TOLERANCE = 300
+# Seconds by which starting a payment extends a PENDING booking's hold, once,
+# so that a customer who starts paying at the last second can finish.
+PAYMENT_HOLD_EXTENSION = env.int("PAYMENT_HOLD_EXTENSION", default=600)
 # Provider -> strategy class; a real integration replaces a simulation here.
 PAYMENT_STRATEGIES = {
     "STRIPE": "domain.payments.providers.stripe.StripeSimulation",

@@ -29,6 +29,8 @@ class Booking(models.Model):
     total_amount = models.DecimalField(max_digits=14, decimal_places=2)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     expires_at = models.DateTimeField()
+    # Starting its payment gave it PAYMENT_HOLD_EXTENSION more seconds (once only).
+    hold_extended = models.BooleanField(default=False)
     # Why and when it stopped holding its property; blank while it holds it.
     end_reason = models.CharField(max_length=14, choices=EndReason.choices, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

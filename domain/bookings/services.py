@@ -89,6 +89,21 @@ def pay_booking(booking: Booking) -> bool:
     return True
 
 
+def extend_hold_for_payment(booking: Booking) -> None:
+    """Give a locked PENDING booking PAYMENT_HOLD_EXTENSION more seconds as its payment starts, once.
+
+    A customer who starts paying near the end of the hold would otherwise see
+    the booking expire while they pay, and their money refunded if someone
+    else took the property meanwhile. Once only, so that starting payments
+    again and again cannot hold a property for ever.
+    """
+    if booking.hold_extended:
+        return
+    booking.expires_at += timedelta(seconds=settings.PAYMENT_HOLD_EXTENSION)
+    booking.hold_extended = True
+    booking.save(update_fields=["expires_at", "hold_extended", "updated_at"])
+
+
 def cancel_booking(*, user, booking_id: int) -> Booking:
     """Cancel the caller's PENDING booking and free its property."""
     with transaction.atomic():
