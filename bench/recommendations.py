@@ -25,11 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
+from catalog_database import CATEGORIES, DATABASE_URL, DEPTH, PROPERTIES, create_database_if_missing, seed_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate_bench")
-CATEGORIES, DEPTH, PROPERTIES = 1_000, 6, 100_000
 MISSES, HITS, WARMUP = 200, 1_000, 20
 WHOLE_CATALOG_SLUG = "bench-whole-catalog"
 
@@ -55,13 +53,6 @@ def wait_until(ready, what: str, seconds: float = 30) -> None:
             pass
         time.sleep(0.1)
     sys.exit(f"{what} did not start within {seconds} s")
-
-
-def create_database_if_missing(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def start_redis() -> tuple[str, subprocess.Popen | None]:
@@ -100,22 +91,20 @@ def configure_environment(redis_url: str) -> None:
 def seed():
     """The catalog, plus one bench-only category above its roots: the whole
     catalog as one subtree, the worst case for a miss."""
-    from django.core.management import call_command
     from django.db import connection
 
     from domain.properties.management.commands.seed_catalog import GENERATED_CATEGORY_PREFIX
     from domain.properties.models import Category
     from domain.properties.recommendations import evict_all_recommendations
 
-    call_command("migrate", verbosity=0)
-    call_command("seed_catalog", categories=CATEGORIES, depth=DEPTH, properties=PROPERTIES)
+    seed_catalog()
     whole, _ = Category.objects.get_or_create(slug=WHOLE_CATALOG_SLUG, defaults={"name": "Whole catalog"})
     Category.objects.filter(parent=None, slug__startswith=GENERATED_CATEGORY_PREFIX).update(parent=whole)
     # Bulk writes send no signal.
     evict_all_recommendations()
-    # Fresh bulk inserts have no planner statistics yet; production tables do.
+    # The tree changed since seed_catalog's ANALYZE.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE properties_category, properties_property")
+        cursor.execute("ANALYZE properties_category")
     return whole
 
 
