@@ -194,6 +194,8 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON_RATE", default="1000/min"),
         "user": env("THROTTLE_USER_RATE", default="2000/min"),
         "auth": env("THROTTLE_AUTH_RATE", default="10/min"),
+        # Property list requests with a `search` term, per client (api/catalog/throttles.py).
+        "search": env("THROTTLE_SEARCH_RATE", default="60/min"),
     },
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
