@@ -15,9 +15,11 @@ from .models import Booking
 def create_booking(*, user, property_id: int) -> Booking:
     """Book a property for `user`: a PENDING booking that holds it until paid or expired.
 
-    Decided under the user's lock, then the property's: the property's decides
-    who holds the property, the user's how many bookings the user has pending,
-    so that concurrent requests of one user cannot all pass the cap.
+    Decided under the user's lock, then the property's (domain/bookings/locks.py):
+    the property's decides who holds the property, the user's how many
+    bookings the user has pending, so that concurrent requests of one user
+    cannot all pass the cap. A user who canceled a booking of the property
+    or let it expire waits BOOKING_REBOOK_COOLDOWN seconds to book it again.
     """
     with transaction.atomic():
         locked_property = lock_user_and_property(user_id=user.pk, property_id=property_id)
