@@ -34,9 +34,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from catalog_database import create_database_if_missing
 from stack import (
-    ROOT, configure_environment, cpu_seconds, create_database_if_missing, database_backends, free_port, percentile,
-    process_tree, start_gunicorn, start_redis, start_worker, stop,
+    ROOT, configure_environment, cpu_seconds, database_backends, free_port, percentile, process_tree, start_gunicorn,
+    start_redis, start_worker, stop,
 )
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate_bench_bookings")

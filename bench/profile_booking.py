@@ -13,7 +13,8 @@ import argparse
 import os
 import sys
 
-from stack import ROOT, configure_environment, create_database_if_missing, start_redis, stop
+from catalog_database import create_database_if_missing
+from stack import ROOT, configure_environment, start_redis, stop
 
 sys.path.insert(0, str(ROOT))
 from bookings import DATABASE_URL, free_property_ids, seed, tokens  # noqa: E402

@@ -20,12 +20,9 @@ import statistics
 import sys
 import time
 
-from stack import (
-    ROOT, configure_environment, create_database_if_missing, free_port, get, p99, start_gunicorn, start_redis, stop,
-)
+from catalog_database import CATEGORIES, DATABASE_URL, DEPTH, PROPERTIES, create_database_if_missing, seed_catalog
+from stack import ROOT, configure_environment, free_port, get, p99, start_gunicorn, start_redis, stop
 
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate_bench")
-CATEGORIES, DEPTH, PROPERTIES = 1_000, 6, 100_000
 MISSES, HITS, WARMUP = 200, 1_000, 20
 WHOLE_CATALOG_SLUG = "bench-whole-catalog"
 
@@ -33,22 +30,20 @@ WHOLE_CATALOG_SLUG = "bench-whole-catalog"
 def seed():
     """The catalog, plus one bench-only category above its roots: the whole
     catalog as one subtree, the worst case for a miss."""
-    from django.core.management import call_command
     from django.db import connection
 
     from domain.properties.management.commands.seed_catalog import GENERATED_CATEGORY_PREFIX
     from domain.properties.models import Category
     from domain.properties.recommendations import evict_all_recommendations
 
-    call_command("migrate", verbosity=0)
-    call_command("seed_catalog", categories=CATEGORIES, depth=DEPTH, properties=PROPERTIES)
+    seed_catalog()
     whole, _ = Category.objects.get_or_create(slug=WHOLE_CATALOG_SLUG, defaults={"name": "Whole catalog"})
     Category.objects.filter(parent=None, slug__startswith=GENERATED_CATEGORY_PREFIX).update(parent=whole)
     # Bulk writes send no signal.
     evict_all_recommendations()
-    # Fresh bulk inserts have no planner statistics yet; production tables do.
+    # The tree changed since seed_catalog's ANALYZE.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE properties_category, properties_property")
+        cursor.execute("ANALYZE properties_category")
     return whole
 
 

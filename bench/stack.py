@@ -40,13 +40,6 @@ def wait_until(ready, what: str, seconds: float = 30) -> None:
     sys.exit(f"{what} did not start within {seconds} s")
 
 
-def create_database_if_missing(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
 def start_redis() -> tuple[str, subprocess.Popen | None]:
     """A redis-server of the benchmark's own on a free port (so its CPU can be read), unless BENCH_REDIS_URL names one."""
     if url := os.environ.get("BENCH_REDIS_URL"):

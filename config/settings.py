@@ -244,6 +244,8 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON_RATE", default="1000/min"),
         "user": env("THROTTLE_USER_RATE", default="2000/min"),
         "auth": env("THROTTLE_AUTH_RATE", default="10/min"),
+        # Property list requests with a `search` term, per client (api/catalog/throttles.py).
+        "search": env("THROTTLE_SEARCH_RATE", default="60/min"),
     },
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -325,6 +327,13 @@ if OPERATION_RETENTION_DAYS < 1:
 # Rows deleted per transaction by the purge.
 JOB_PURGE_BATCH_SIZE = env.int("JOB_PURGE_BATCH_SIZE", default=1000)
 JOB_PURGE_INTERVAL = env.int("JOB_PURGE_INTERVAL", default=3600)
+# PENDING bookings one user may hold at once, so that no account holds the
+# whole catalog: past it a booking fails with too_many_pending_bookings.
+BOOKING_MAX_PENDING_PER_USER = env.int("BOOKING_MAX_PENDING_PER_USER", default=3)
+# Seconds after a user canceled a booking or let it expire before they may
+# book that property again (rebook_cooldown), so that one account cannot hold
+# a property forever by booking it again and again unpaid.
+BOOKING_REBOOK_COOLDOWN = env.int("BOOKING_REBOOK_COOLDOWN", default=600)
 # Runs of one operation (each retry counts) before it ends FAILED: above the
 # task's own retries (tasks/retries.py), so those alone never exhaust it.
 OPERATION_MAX_ATTEMPTS = env.int("OPERATION_MAX_ATTEMPTS", default=10)
@@ -349,6 +358,9 @@ STRIPE_WEBHOOK_SECRET = _kept_secret("STRIPE_WEBHOOK_SECRET", generate=DEBUG)
 BKASH_WEBHOOK_SECRET = _kept_secret("BKASH_WEBHOOK_SECRET", generate=DEBUG)
 # How far (seconds) a Stripe signature's timestamp may be from now.
 WEBHOOK_TOLERANCE = 300
+# Seconds by which starting a payment extends a PENDING booking's hold, once,
+# so that a customer who starts paying at the last second can finish.
+PAYMENT_HOLD_EXTENSION = env.int("PAYMENT_HOLD_EXTENSION", default=600)
 # Provider -> strategy class; a real integration replaces a simulation here.
 PAYMENT_STRATEGIES = {
     "STRIPE": "domain.payments.providers.stripe.StripeSimulation",

@@ -20,8 +20,10 @@ class ErrorCode(StrEnum):
     BOOKING_NOT_CANCELABLE = "booking_not_cancelable"
     PROVIDER_ERROR = "provider_error"
     INTERNAL_ERROR = "internal_error"
-    # Refusals of a request itself, answered at once.
+    # Refusals of a request itself, answered at once, or of a staff action.
     CATEGORY_NOT_FOUND = "category_not_found"
+    CATEGORY_LOOP = "category_loop"
+    PROPERTY_HELD = "property_held"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_mismatch"
     INVALID_SIGNATURE = "invalid_signature"
     MALFORMED_WEBHOOK = "malformed_webhook"

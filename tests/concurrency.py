@@ -1,4 +1,5 @@
-"""Race tests' helpers: functions run at the same moment, a row held locked by another connection (no tests here)."""
+"""Race tests' helpers: functions run at the same moment, a row held locked by another connection, the
+sessions waiting on a lock (no tests here)."""
 
 import threading
 import time

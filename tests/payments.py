@@ -19,9 +19,13 @@ WEBHOOK_URL = {"STRIPE": "/api/payments/webhook/stripe/", "BKASH": "/api/payment
 def booking_with_payment(provider: str = "STRIPE", **booking_fields):
     """A PENDING booking whose payment was started with `provider` (INITIATED)."""
     booking = BookingFactory(**booking_fields)
-    started = strategy_for(provider).start_payment(booking, {}, f"test-operation-{booking.pk}")
-    payment = record_payment(user=booking.user, booking_id=booking.pk, provider=provider, started=started)
-    return booking, payment
+    return booking, start_payment_of(booking, provider)
+
+
+def start_payment_of(booking, provider: str = "STRIPE", attempt: int = 1) -> Payment:
+    """Start a payment of `booking` as the payment.initiate operation does: provider call, then record."""
+    started = strategy_for(provider).start_payment(booking, {}, f"test-operation-{booking.pk}-{attempt}")
+    return record_payment(user=booking.user, booking_id=booking.pk, provider=provider, started=started)
 
 
 def expire(booking) -> None:

@@ -167,8 +167,9 @@ def test_booking_cancel_and_expiry_evict_cached_recommendations(api_client, djan
         cancel_booking(user=user, booking_id=booking.pk)
     assert recommended_ids(api_client, prop.category_id) == [prop.pk]
 
+    # Someone else: the user who canceled waits for BOOKING_REBOOK_COOLDOWN.
     with django_capture_on_commit_callbacks(execute=True):
-        booking = create_booking(user=user, property_id=prop.pk)
+        booking = create_booking(user=UserFactory(), property_id=prop.pk)
     assert recommended_ids(api_client, prop.category_id) == []
     Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):

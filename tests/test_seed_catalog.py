@@ -91,6 +91,16 @@ def test_generated_properties_are_spread_over_the_categories():
     assert len(set(Property.objects.values_list("slug", flat=True))) == 30
 
 
+def test_generated_descriptions_are_a_few_hundred_characters_of_varied_words():
+    seed(categories=2, depth=1, properties=200)
+
+    descriptions = list(Property.objects.values_list("description", flat=True))
+    assert all(200 <= len(description) <= 600 for description in descriptions)
+    assert len(set(descriptions)) == 200
+    words = {word for description in descriptions for word in description.lower().split()}
+    assert len(words) >= 200
+
+
 def test_generating_the_same_size_again_changes_nothing():
     seed(categories=6, depth=3, properties=40)
     ids = set(Property.objects.values_list("id", flat=True))

@@ -6,6 +6,7 @@ from domain.properties.selectors import category_list, property_by_slug, propert
 
 from .filters import PropertyFilter
 from .serializers import CategorySerializer, PropertySerializer
+from .throttles import SearchRateThrottle
 
 
 class CategoryListView(PublicEndpoint, generics.ListAPIView):
@@ -20,6 +21,7 @@ class CategoryListView(PublicEndpoint, generics.ListAPIView):
 class PropertyListView(PublicEndpoint, generics.ListAPIView):
     serializer_class = PropertySerializer
     filterset_class = PropertyFilter
+    throttle_classes = [*generics.ListAPIView.throttle_classes, SearchRateThrottle]
 
     def get_queryset(self):
         return property_list()

@@ -1,6 +1,6 @@
 from django.db import transaction
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.properties.models import Property
 from domain.properties.services import set_property_availability
 
@@ -19,11 +19,11 @@ def release_stuck_property(*, property_id: int) -> bool:
     with transaction.atomic():
         locked_property = Property.objects.select_for_update().filter(pk=property_id).first()
         if locked_property is None:
-            raise DomainError("property_not_found", "Property does not exist.")
+            raise DomainError(ErrorCode.PROPERTY_NOT_FOUND, "Property does not exist.")
         if locked_property.is_available:
             return False
         holder = Booking.objects.filter(property=locked_property, status__in=Booking.HOLDING_STATUSES).first()
         if holder is not None:
-            raise DomainError("property_held", f"Booking {holder.pk} ({holder.status}) holds this property.")
+            raise DomainError(ErrorCode.PROPERTY_HELD, f"Booking {holder.pk} ({holder.status}) holds this property.")
         set_property_availability([locked_property.pk], available=True)
     return True

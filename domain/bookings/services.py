@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -8,20 +8,39 @@ from domain.errors import DomainError, ErrorCode
 from domain.properties.models import Property
 from domain.properties.services import set_property_availability
 
-from .locks import lock_booking
+from .locks import lock_booking, lock_user_and_property
 from .models import Booking
 
 
 def create_booking(*, user, property_id: int) -> Booking:
-    """Book a property for `user`: a PENDING booking that holds it until paid or expired."""
+    """Book a property for `user`: a PENDING booking that holds it until paid or expired.
+
+    Decided under the user's lock, then the property's (domain/bookings/locks.py):
+    the property's decides who holds the property, the user's how many
+    bookings the user has pending, so that concurrent requests of one user
+    cannot all pass the cap. A user who canceled a booking of the property
+    or let it expire waits BOOKING_REBOOK_COOLDOWN seconds to book it again.
+    """
     with transaction.atomic():
-        locked_property = Property.objects.select_for_update().filter(pk=property_id).first()
+        locked_property = lock_user_and_property(user_id=user.pk, property_id=property_id)
         if locked_property is None:
             raise DomainError(ErrorCode.PROPERTY_NOT_FOUND, "Property does not exist.")
         if locked_property.status != Property.Status.ACTIVE:
             raise DomainError(ErrorCode.PROPERTY_INACTIVE, "This property is not open for booking.")
         if is_held(locked_property):
             raise DomainError(ErrorCode.PROPERTY_UNAVAILABLE, "This property is already booked.")
+        if bookable_again_at := _rebook_cooldown_end(user, locked_property):
+            raise DomainError(
+                ErrorCode.REBOOK_COOLDOWN,
+                "You canceled a booking of this property or let it expire: "
+                f"you can book it again from {bookable_again_at.isoformat(timespec='seconds')}.",
+            )
+        pending = Booking.objects.filter(user=user, status=Booking.Status.PENDING).count()
+        if pending >= settings.BOOKING_MAX_PENDING_PER_USER:
+            raise DomainError(
+                ErrorCode.TOO_MANY_PENDING_BOOKINGS,
+                f"You have {pending} bookings waiting for payment, the most allowed: pay or cancel one first.",
+            )
         booking = Booking.objects.create(
             user=user,
             property=locked_property,
@@ -30,6 +49,20 @@ def create_booking(*, user, property_id: int) -> Booking:
         )
         set_property_availability([locked_property.pk], available=False)
     return booking
+
+
+def _rebook_cooldown_end(user, locked_property: Property) -> datetime | None:
+    """When the user's cooldown on the property ends, if it has not yet; else None."""
+    last_end = (
+        Booking.objects.filter(user=user, property=locked_property, end_reason__in=Booking.COOLDOWN_REASONS)
+        .order_by("-ended_at")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    if last_end is None:
+        return None
+    cooldown_end = last_end + timedelta(seconds=settings.BOOKING_REBOOK_COOLDOWN)
+    return cooldown_end if cooldown_end > timezone.now() else None
 
 
 def is_held(locked_property: Property) -> bool:
@@ -52,8 +85,25 @@ def pay_booking(booking: Booking) -> bool:
             return False
         set_property_availability([booking.property_id], available=False)
     booking.status = Booking.Status.PAID
-    booking.save(update_fields=["status", "updated_at"])
+    # Holding its property again, it has not ended.
+    booking.end_reason, booking.ended_at = "", None
+    booking.save(update_fields=["status", "end_reason", "ended_at", "updated_at"])
     return True
+
+
+def extend_hold_for_payment(booking: Booking) -> None:
+    """Give a locked PENDING booking PAYMENT_HOLD_EXTENSION more seconds as its payment starts, once.
+
+    A customer who starts paying near the end of the hold would otherwise see
+    the booking expire while they pay, and their money refunded if someone
+    else took the property meanwhile. Once only, so that starting payments
+    again and again cannot hold a property for ever.
+    """
+    if booking.hold_extended:
+        return
+    booking.expires_at += timedelta(seconds=settings.PAYMENT_HOLD_EXTENSION)
+    booking.hold_extended = True
+    booking.save(update_fields=["expires_at", "hold_extended", "updated_at"])
 
 
 def cancel_booking(*, user, booking_id: int) -> Booking:
@@ -66,14 +116,27 @@ def cancel_booking(*, user, booking_id: int) -> Booking:
             raise DomainError(
                 ErrorCode.BOOKING_NOT_CANCELABLE, f"Only a pending booking can be canceled; this one is {booking.status}."
             )
-        end_booking(booking, Booking.Status.CANCELED)
+        end_booking(booking, reason=Booking.EndReason.USER_CANCELED)
     return booking
 
 
-def end_booking(booking: Booking, status: str) -> None:
-    """Move a locked holding booking to CANCELED or EXPIRED and free its property."""
-    booking.status = status
-    booking.save(update_fields=["status", "updated_at"])
+# The status a booking ends in, by why it ends.
+_ENDED_STATUS = {
+    Booking.EndReason.USER_CANCELED: Booking.Status.CANCELED,
+    Booking.EndReason.PAYMENT_FAILED: Booking.Status.CANCELED,
+    Booking.EndReason.EXPIRED: Booking.Status.EXPIRED,
+}
+
+
+def end_booking(booking: Booking, *, reason: Booking.EndReason) -> None:
+    """End a locked holding booking for `reason`, CANCELED or EXPIRED by it, and free its property.
+
+    The reason and the time are recorded: they decide the re-book cooldown.
+    """
+    booking.status = _ENDED_STATUS[reason]
+    booking.end_reason = reason
+    booking.ended_at = timezone.now()
+    booking.save(update_fields=["status", "end_reason", "ended_at", "updated_at"])
     set_property_availability([booking.property_id], available=True)
 
 
@@ -83,7 +146,7 @@ def expire_booking(booking_id: int, now) -> bool:
         booking = lock_booking(booking_id, status=Booking.Status.PENDING, expires_at__lt=now)
         if booking is None:
             return False
-        end_booking(booking, Booking.Status.EXPIRED)
+        end_booking(booking, reason=Booking.EndReason.EXPIRED)
     return True
 
 

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from domain.bookings.locks import lock_booking
 from domain.bookings.models import Booking
+from domain.bookings.services import extend_hold_for_payment
 from domain.errors import DomainError, ErrorCode
 
 from .models import Payment
@@ -30,13 +31,15 @@ def record_payment(*, user, booking_id: int, provider: str, started: ProviderPay
     """Record a started payment as the booking's single Payment, if the booking can still be paid.
 
     The booking may have been paid, canceled or expired while the provider
-    was being called: the rules are checked again under its lock.
+    was being called: the rules are checked again under its lock. The
+    booking's hold is extended (once) for the customer to finish paying.
     """
     with transaction.atomic():
         booking = lock_booking(booking_id, user=user)
         _check_payable(booking)
         if started.amount != booking.total_amount:
             raise DomainError(ErrorCode.PROVIDER_ERROR, "The provider's amount is not the booking's total.")
+        extend_hold_for_payment(booking)
         payment, _ = Payment.objects.update_or_create(
             booking=booking,
             defaults={

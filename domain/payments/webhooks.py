@@ -94,6 +94,6 @@ def _fail(booking: Booking, payment: Payment) -> str:
     payment.save(update_fields=["status", "updated_at"])
     if booking.status != Booking.Status.PENDING:
         return f"payment failed; booking was already {booking.status}"
-    end_booking(booking, Booking.Status.CANCELED)
+    end_booking(booking, reason=Booking.EndReason.PAYMENT_FAILED)
     return "payment failed; booking canceled and property released"
 

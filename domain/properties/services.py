@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 
 from .ancestry import within_subtree
 from .models import CATEGORY_LOOP_MESSAGE, Category, Property
@@ -37,9 +37,9 @@ def move_category(*, category: Category, parent: Category | None) -> Category:
             Category.objects.select_for_update(no_key=True).order_by("pk").values_list("id", "parent_id")
         )
         if category.pk not in parent_of or (parent is not None and parent.pk not in parent_of):
-            raise DomainError("category_not_found", "Category does not exist.")
+            raise DomainError(ErrorCode.CATEGORY_NOT_FOUND, "Category does not exist.")
         if parent is not None and within_subtree(parent.pk, category.pk, parent_of):
-            raise DomainError("category_loop", CATEGORY_LOOP_MESSAGE)
+            raise DomainError(ErrorCode.CATEGORY_LOOP, CATEGORY_LOOP_MESSAGE)
         category.parent = parent
         category.save(update_fields=["parent"])
     return category

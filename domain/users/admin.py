@@ -1,6 +1,28 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .models import User
 
-admin.site.register(User, UserAdmin)
+WHY_A_USER_WITH_BOOKINGS_STAYS = (
+    "A user who has bookings cannot be deleted: the bookings are the record of what was booked and paid, "
+    "and a pending one holds its property until it ends. To close the account, untick \u201cActive\u201d "
+    "on the user's page instead: they can no longer log in, and their pending bookings expire as usual."
+)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    def get_deleted_objects(self, objs, request):
+        """What deleting `objs` takes, for the delete page and the "delete selected" action.
+
+        Bookings PROTECT their user. Django would list them twice: as
+        protected, and as objects this account may not delete (the bookings
+        admin is view-only), and it shows the second, which reads like a
+        missing permission. Nobody may delete them, so it is the protection
+        that is shown, with why.
+        """
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:
+            messages.error(request, WHY_A_USER_WITH_BOOKINGS_STAYS)
+            perms_needed = set()
+        return to_delete, model_count, perms_needed, protected

@@ -58,6 +58,39 @@ AMENITIES = [
 ]
 DEMO_PROPERTY_COUNT = 48
 
+# The words of generated descriptions: a few sentences each, picked and
+# filled at random, so that a search term is as common or as rare as in a
+# real catalog (a street matches about 0.3% of them, "marble" many).
+STREETS = [
+    "Ashcombe", "Belgrave", "Carrington", "Dunmore", "Ellesmere", "Fairhaven", "Glenrothes", "Harrowby",
+    "Inverleith", "Kingsmere", "Lansdowne", "Montague", "Northcote", "Oakhampton", "Pemberton", "Queensbury",
+    "Rosebery", "Sandringham", "Thornbury", "Upperton", "Vanbrugh", "Westbourne", "Yarborough", "Zetland",
+    "Abercorn", "Bramshott", "Cadogan", "Devonshire", "Egerton", "Fitzroy", "Grosvenor", "Holland",
+    "Ilchester", "Jermyn", "Kensington", "Lowndes", "Marlborough", "Netherhall", "Onslow", "Portman",
+]
+STREET_KINDS = ["Lane", "Road", "Square", "Crescent", "Gardens", "Terrace", "Walk", "Row"]
+MATERIALS = ["marble", "travertine", "oak", "walnut", "limestone", "teak", "onyx", "terrazzo", "granite", "cedar"]
+ROOMS = ["living room", "master suite", "kitchen", "library", "dining hall", "study", "orangery", "games room"]
+VIEWS = [
+    "the bay", "the old town", "the mountains", "the vineyards", "the harbour", "the lake", "the golf course",
+    "the skyline", "the olive groves", "the open sea",
+]
+OUTDOORS = ["a terrace", "a walled garden", "a courtyard", "a veranda", "a loggia", "a rooftop deck", "a lawn"]
+FEATURES = [
+    "original fireplaces", "vaulted ceilings", "a spiral staircase", "stained glass", "a frescoed hall",
+    "hand-laid parquet", "a stone archway", "floor-to-ceiling windows",
+]
+LANDMARKS = ["the marina", "the old cathedral", "the beach club", "the opera house", "the airport", "the ski lifts"]
+SENTENCES = [
+    "Bright and generous, its rooms open onto {outdoor} with {material} floors throughout.",
+    "The {room} looks out over {view}, and {feature} set the tone.",
+    "Restored in {year}, it keeps {feature} beside a {material} kitchen.",
+    "Residents have {amenity} and {other_amenity}, {minutes} minutes from {landmark}.",
+    "A {room} in {material} leads to {outdoor} facing {view}.",
+    "Quiet at night, lively by day: {landmark} is a {minutes}-minute walk.",
+    "Staff quarters, {amenity} and a {material} bathroom complete the {room} wing.",
+]
+
 # Generated rows carry these slug prefixes: they mark the generated catalog,
 # and numbered slugs under them are unique by construction.
 GENERATED_CATEGORY_PREFIX = "gen-cat-"
@@ -236,7 +269,7 @@ def create_generated_properties(count: int, categories: list[Category]) -> None:
         Property(
             title=f"{rng.choice(ADJECTIVES)} {rng.choice(kinds)}, {location}",
             slug=f"{GENERATED_PROPERTY_PREFIX}{number}",
-            description="A generated listing for benchmarks.",
+            description=generated_description(rng, location),
             location=location,
             price=Decimal(rng.randrange(300, 60_000) * 1000),
             bedrooms=rng.randint(0, 10),
@@ -250,3 +283,19 @@ def create_generated_properties(count: int, categories: list[Category]) -> None:
     )
     while batch := list(islice(rows, BATCH_SIZE)):
         Property.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+
+
+def generated_description(rng: random.Random, location: str) -> str:
+    """A few hundred characters about a generated property: its street, then sentences of varied words."""
+    street = f"{rng.choice(STREETS)} {rng.choice(STREET_KINDS)}"
+    amenity, other_amenity = rng.sample(AMENITIES, 2)
+    sentences = [
+        sentence.format(
+            outdoor=rng.choice(OUTDOORS), material=rng.choice(MATERIALS), room=rng.choice(ROOMS),
+            view=rng.choice(VIEWS), feature=rng.choice(FEATURES), year=rng.randint(1890, 2024),
+            amenity=amenity, other_amenity=other_amenity, minutes=rng.randint(2, 30),
+            landmark=rng.choice(LANDMARKS),
+        )
+        for sentence in rng.sample(SENTENCES, rng.randint(3, 5))
+    ]
+    return " ".join([f"On {street}, {location}."] + sentences)

@@ -1,0 +1,35 @@
+"""The benchmarks' own database and the generated catalog they share (no benchmark here).
+
+BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/luxestate_bench,
+is created if missing; `manage.py seed_catalog` keeps a generated catalog of
+the same size, so the benchmarks seed it once between them.
+"""
+
+import os
+
+import psycopg
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate_bench")
+CATEGORIES, DEPTH, PROPERTIES = 1_000, 6, 100_000
+
+
+def create_database_if_missing(url: str = DATABASE_URL) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed_catalog() -> None:
+    """Migrate, seed the generated catalog (or keep the one there), and refresh the planner's statistics.
+
+    Call after django.setup().
+    """
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_catalog", categories=CATEGORIES, depth=DEPTH, properties=PROPERTIES)
+    # A kept catalog may never have been analyzed; production tables are.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE properties_category, properties_property")
