@@ -93,3 +93,17 @@ def settle_after_error(model: type[J], pk) -> None:
         job.status = JobStatus.PENDING
         job.redispatch_at = redispatch_after(job.attempts)
         job.save(update_fields=["status", "redispatch_at", *job.auto_updated_fields()])
+
+
+def requeue(job: Job, **fields) -> None:
+    """Give a job that was given up a fresh set of attempts, with `fields` saved beside; call under its
+    row lock. The next sweep sends it: the row is the truth, the message follows."""
+    job.status = JobStatus.PENDING
+    job.attempts = job.redispatches = 0
+    job.finished_at = None
+    job.redispatch_at = timezone.now()
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save(update_fields=[
+        "status", "attempts", "redispatches", "finished_at", "redispatch_at", *fields, *job.auto_updated_fields()
+    ])

@@ -56,6 +56,7 @@ class WebhookEvent(Job):
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="unique_provider_event"),
         ]
+        permissions = [("replay_webhookevent", "Can replay a failed webhook event")]
 
     def __str__(self):
         return f"{self.provider} {self.event_id} ({self.status})"

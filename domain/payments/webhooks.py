@@ -9,7 +9,8 @@ from domain.bookings.locks import lock_booking
 from domain.bookings.models import Booking
 from domain.bookings.services import end_booking, pay_booking
 from domain.jobs.models import JobStatus
-from domain.jobs.runs import run_job
+from domain.errors import DomainError, ErrorCode
+from domain.jobs.runs import requeue, run_job
 
 from .models import Payment, WebhookEvent
 from .providers.base import WebhookNotice
@@ -45,6 +46,25 @@ def apply_webhook_event(event_pk) -> WebhookEvent | None:
     result and outcome commit with the change they describe.
     """
     return run_job(WebhookEvent, event_pk, finish=_finish)
+
+
+def replay_failed_event(*, event_pk: int, replayed_by: str) -> WebhookEvent:
+    """Give a webhook event that was given up (FAILED) to the workers again, once its cause is fixed.
+
+    Its attempts start again from nought and the next sweep sends it; an
+    event that is not FAILED is refused (an applied one must not apply twice).
+    """
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_pk).first()
+        if event is None:
+            raise DomainError(ErrorCode.WEBHOOK_EVENT_NOT_FOUND, f"No webhook event {event_pk}.")
+        if event.status != WebhookEvent.Status.FAILED:
+            raise DomainError(
+                ErrorCode.WEBHOOK_EVENT_NOT_FAILED, f"Only a failed event can be replayed; event {event_pk} is {event.status}."
+            )
+        logger.warning("webhook event %s replayed by %s", event_pk, replayed_by)
+        requeue(event, outcome=f"replayed by {replayed_by}; was: {event.outcome}"[:255])
+    return event
 
 
 def _finish(event: WebhookEvent, prepared: None) -> None:
