@@ -109,5 +109,10 @@ class Job(models.Model):
         raise NotImplementedError
 
     @classmethod
+    def for_run(cls) -> models.QuerySet:
+        """The query a run's final transaction reads its job with (what its work needs besides, joined)."""
+        return cls.objects.all()
+
+    @classmethod
     def auto_updated_fields(cls) -> list[str]:
         return [f.name for f in cls._meta.concrete_fields if getattr(f, "auto_now", False)]

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .liveness import run_lock
-from .models import Job, JobStatus, redispatch_after
+from .models import UNFINISHED_STATUSES, Job, JobStatus, redispatch_after
 
 logger = logging.getLogger(__name__)
 
@@ -40,38 +40,41 @@ def run_job(
         if not held:
             logger.info("%s %s is being run elsewhere: this delivery does nothing", model.__name__, pk)
             return None
-        job = claim(model, pk)
-        if job is None:
+        if not claim(model, pk):
             return None
-        prepared = prepare(job) if prepare is not None else None
+        prepared = prepare(model.objects.get(pk=pk)) if prepare is not None else None
         with transaction.atomic():
-            job = model.objects.select_for_update().get(pk=pk)
+            job = model.for_run().select_for_update(of=("self",)).get(pk=pk)
             if job.is_final:
                 return None
             finish(job, prepared)
         return job
 
 
-def claim(model: type[J], pk) -> J | None:
-    """Mark a job RUNNING for one more attempt, in a commit of its own; None if there is nothing to run.
+def claim(model: type[Job], pk) -> bool:
+    """Mark a job RUNNING for one more attempt, in a commit of its own; False if there is nothing to run.
 
-    A final job (a duplicate delivery) is left alone; one that has used up
-    its attempts (its runs keep dying or failing) is given up.
+    One UPDATE in the common case. A final job (a duplicate delivery) is left
+    alone; one that has used up its attempts (its runs keep dying or
+    failing) is given up.
     """
+    now = timezone.now()
+    claimed = model.objects.filter(
+        pk=pk, status__in=UNFINISHED_STATUSES, attempts__lt=model.policy().max_attempts
+    ).update(
+        status=JobStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        # Read only where no run lock tells a live run from a dead one (SQLite).
+        redispatch_at=now + timedelta(seconds=settings.JOB_STALE_AFTER),
+        **dict.fromkeys(model.auto_updated_fields(), now),
+    )
+    if claimed:
+        return True
     with transaction.atomic():
         job = model.objects.select_for_update().filter(pk=pk).first()
-        if job is None or job.is_final:
-            return None
-        if job.attempts >= job.policy().max_attempts:
+        if job is not None and not job.is_final:
             give_up(job, f"Gave up after {job.attempts} attempts.")
-            return None
-        job.status = JobStatus.RUNNING
-        job.attempts = F("attempts") + 1
-        # Read only where no run lock tells a live run from a dead one (SQLite).
-        job.redispatch_at = timezone.now() + timedelta(seconds=settings.JOB_STALE_AFTER)
-        job.save(update_fields=["status", "attempts", "redispatch_at", *job.auto_updated_fields()])
-        job.refresh_from_db(fields=["attempts"])
-    return job
+    return False
 
 
 def give_up(job: Job, why: str) -> None:

@@ -55,6 +55,10 @@ class Operation(Job):
             max_attempts=settings.OPERATION_MAX_ATTEMPTS, max_redispatches=settings.OPERATION_MAX_REDISPATCHES
         )
 
+    @classmethod
+    def for_run(cls) -> models.QuerySet:
+        return cls.objects.select_related("owner")
+
     @property
     def declaration(self):
         from .kinds import OPERATION_KINDS  # kinds imports the services that import models

@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .ancestry import within_subtree
 from .slugs import save_with_unique_slug
 
 CATEGORY_LOOP_MESSAGE = "A category cannot be moved under itself or one of its descendants."
@@ -24,8 +23,9 @@ class Category(models.Model):
     def clean(self):
         # The form's check; move_category repeats it under lock for other writers.
         if self.pk is not None and self.parent_id is not None:
-            parent_of = dict(Category.objects.values_list("id", "parent_id"))
-            if within_subtree(self.parent_id, self.pk, parent_of):
+            from .tree import ancestor_ids  # tree reads this module's Category
+
+            if self.pk in ancestor_ids([self.parent_id]):
                 raise ValidationError({"parent": CATEGORY_LOOP_MESSAGE})
 
     def save(self, *args, **kwargs):

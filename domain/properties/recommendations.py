@@ -22,7 +22,7 @@ from django.db import transaction
 from domain.errors import DomainError, ErrorCode
 
 from .models import Category, Property
-from .tree import category_subtree_ids
+from .tree import ancestor_ids, category_subtree_ids
 
 # Bump the version when the cached value changes meaning: old keys are then never read.
 KEY_PREFIX = "recommendations:v1"
@@ -113,18 +113,6 @@ def properties_in_order(property_ids: list[int]) -> list[Property]:
     return [by_id[property_id] for property_id in property_ids if property_id in by_id]
 
 
-def category_ids_with_ancestors(category_ids: Iterable[int]) -> set[int]:
-    """`category_ids` and all their ancestors: the parent map in one query,
-    walked up in memory; a cycle in bad data ends the walk."""
-    parent_of = dict(Category.objects.values_list("id", "parent_id"))
-    found: set[int] = set()
-    for category_id in category_ids:
-        while category_id is not None and category_id not in found:
-            found.add(category_id)
-            category_id = parent_of.get(category_id)
-    return found
-
-
 def evict_recommendations_for_categories(category_ids: Iterable[int]) -> None:
     """After the transaction commits, evict the keys of `category_ids` and of
     all their ancestors (one query).
@@ -191,7 +179,7 @@ def _evict_pending() -> None:
         category_ids |= set(
             Property.objects.filter(id__in=property_ids).values_list("category_id", flat=True)
         )
-    _delete_keys(category_ids_with_ancestors(category_ids))
+    _delete_keys(ancestor_ids(category_ids))
 
 
 def _delete_keys(category_ids: Iterable[int]) -> None:

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from domain.errors import DomainError, ErrorCode
 
-from .ancestry import within_subtree
+from .tree import ancestor_ids
 from .models import CATEGORY_LOOP_MESSAGE, Category, Property
 from .recommendations import evict_recommendations_for_properties
 
@@ -29,16 +29,14 @@ def move_category(*, category: Category, parent: Category | None) -> Category:
     of its descendants. Every category row is locked first (in id order, so
     two moves never deadlock; FOR NO KEY UPDATE, so a property being added
     under a category does not wait), which makes moves take turns: two at
-    once cannot each close half of a loop, and the parent map read under the
-    lock is the one the move is checked against.
+    once cannot each close half of a loop, and the ancestors read under the
+    lock are the ones the move is checked against.
     """
     with transaction.atomic():
-        parent_of = dict(
-            Category.objects.select_for_update(no_key=True).order_by("pk").values_list("id", "parent_id")
-        )
-        if category.pk not in parent_of or (parent is not None and parent.pk not in parent_of):
+        existing = set(Category.objects.select_for_update(no_key=True).order_by("pk").values_list("id", flat=True))
+        if category.pk not in existing or (parent is not None and parent.pk not in existing):
             raise DomainError(ErrorCode.CATEGORY_NOT_FOUND, "Category does not exist.")
-        if parent is not None and within_subtree(parent.pk, category.pk, parent_of):
+        if parent is not None and category.pk in ancestor_ids([parent.pk]):
             raise DomainError(ErrorCode.CATEGORY_LOOP, CATEGORY_LOOP_MESSAGE)
         category.parent = parent
         category.save(update_fields=["parent"])

@@ -1,3 +1,7 @@
+from collections.abc import Iterable
+
+from django.db import connection
+
 from .models import Category
 
 
@@ -24,3 +28,30 @@ def category_subtree_ids(root_id: int) -> list[int]:
         order.append(category_id)
         stack.extend(reversed(children.get(category_id, [])))
     return order
+
+
+def ancestor_ids(category_ids: Iterable[int]) -> set[int]:
+    """`category_ids` (whether they still exist or not: a deleted one) and all the ancestors of those
+    that exist, in one query that reads only them: O(depth), whatever the tree's size.
+
+    A recursive CTE climbs the parent links; UNION (not UNION ALL) drops a
+    row met before, so a cycle in bad data ends the climb.
+    """
+    category_ids = list(category_ids)
+    if not category_ids:
+        return set()
+    table = connection.ops.quote_name(Category._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(category_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE up(id, parent_id) AS (
+                SELECT id, parent_id FROM {table} WHERE id IN ({placeholders})
+                UNION
+                SELECT category.id, category.parent_id FROM {table} AS category JOIN up ON category.id = up.parent_id
+            )
+            SELECT id FROM up
+            """,
+            category_ids,
+        )
+        return set(category_ids) | {row[0] for row in cursor.fetchall()}
