@@ -36,8 +36,8 @@ from pathlib import Path
 
 from catalog_database import create_database_if_missing
 from stack import (
-    ROOT, configure_environment, cpu_seconds, database_backends, free_port, percentile, process_tree, start_gunicorn,
-    start_redis, start_worker, stop,
+    ROOT, Sampler, configure_environment, cpu_seconds, database_backends, free_port, percentile, process_tree,
+    start_gunicorn, start_redis, start_worker, stop,
 )
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate_bench_bookings")
@@ -82,6 +82,8 @@ class Client:
     def __init__(self, port: int, token: str):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.auth = {"Authorization": f"Bearer {token}"}
+        # Long-polls of a pending operation the server answered at once (past its waiter cap).
+        self.not_held = 0
 
     def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):
         payload = json.dumps(body).encode() if body is not None else None
@@ -90,14 +92,23 @@ class Client:
         response = self.connection.getresponse()
         return response.status, json.loads(response.read() or b"null"), response
 
+    def follow(self, operation: dict) -> dict:
+        """Long-poll the operation's status URL until it is final; where the server did not hold the
+        request (its waiters are capped), wait Retry-After first, as a frontend does."""
+        path = "/api/operations/" + operation["id"] + "/"
+        while operation["status"] not in ("SUCCEEDED", "FAILED"):
+            _, operation, response = self.request("GET", path, headers=LONG_POLL)
+            if response.getheader("Preference-Applied") is None and operation["status"] not in ("SUCCEEDED", "FAILED"):
+                self.not_held += 1
+                time.sleep(int(response.getheader("Retry-After", "1")))
+        return operation
+
     def book(self, property_id: int) -> dict:
         """POST a booking and follow its status URL; returns the final operation and the times."""
         started = time.perf_counter()
         status, operation, _ = self.request("POST", "/api/bookings/create/", {"property_id": property_id})
         assert status == 202, (status, operation)
-        path = "/api/operations/" + operation["id"] + "/"
-        while operation["status"] not in ("SUCCEEDED", "FAILED"):
-            status, operation, _ = self.request("GET", path, headers=LONG_POLL)
+        operation = self.follow(operation)
         received = time.time()
         return {"operation": operation, "took": time.perf_counter() - started, "received": received}
 
@@ -122,10 +133,8 @@ def sequential(port: int, token: str, worker_log: Path) -> dict:
         started = time.perf_counter()
         status, operation, _ = client.request("POST", "/api/bookings/create/", {"property_id": property_id})
         posts.append((time.perf_counter() - started) * 1000)
-        path = "/api/operations/" + operation["id"] + "/"
-        while operation["status"] not in ("SUCCEEDED", "FAILED"):
-            status, operation, _ = client.request("GET", path, headers=LONG_POLL)
-        finals.append(path)
+        client.follow(operation)
+        finals.append("/api/operations/" + operation["id"] + "/")
     task_runs = [float(seconds) * 1000 for seconds in
                  re.findall(r"run_operation\[[^\]]+\] succeeded in ([0-9.]+)s", worker_log.read_text())]
     return {
@@ -138,10 +147,11 @@ def sequential(port: int, token: str, worker_log: Path) -> dict:
     }
 
 
-def under_load(port: int, clients_tokens: list[str], per_client: int, processes: dict) -> dict:
+def under_load(port: int, clients_tokens: list[str], per_client: int, processes: dict, profile: dict | None) -> dict:
     property_ids = free_property_ids(len(clients_tokens) * per_client)
     shares = [property_ids[n::len(clients_tokens)] for n in range(len(clients_tokens))]
     results: list[dict] = []
+    not_held = []
     lock = threading.Lock()
     start = threading.Barrier(len(clients_tokens) + 1)
 
@@ -152,17 +162,22 @@ def under_load(port: int, clients_tokens: list[str], per_client: int, processes:
             outcome = client.book(property_id)
             with lock:
                 results.append(outcome)
+        not_held.append(client.not_held)
 
     threads = [threading.Thread(target=run, args=(token, share)) for token, share in zip(clients_tokens, shares)]
     for thread in threads:
         thread.start()
     pids = {name: pids_of() for name, pids_of in processes.items()}
     cpu_before = {name: cpu_seconds(pids[name]) for name in pids}
+    samplers = {name: Sampler(pids[name][1:], Path(tempfile.mkdtemp())) for name in profile or ()}
     start.wait()
     began = time.perf_counter()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - began
+    for name, sampler in samplers.items():
+        sampler.stop()
+        profile[name] = sampler.top()
     pids = {name: pids_of() for name, pids_of in processes.items()}
     cpu = {name: (cpu_seconds(pids[name]) - cpu_before[name]) * 1000 / len(results) for name in pids}
     succeeded = [r for r in results if r["operation"]["status"] == "SUCCEEDED"]
@@ -172,11 +187,11 @@ def under_load(port: int, clients_tokens: list[str], per_client: int, processes:
     return {
         "bookings": len(results), "succeeded": len(succeeded), "per_second": len(results) / wall,
         "p50": statistics.median(took), "p99": percentile(took, 0.99),
-        "lag_p50": statistics.median(lags), "lag_p95": percentile(lags, 0.95), "cpu": cpu,
+        "lag_p50": statistics.median(lags), "lag_p95": percentile(lags, 0.95), "cpu": cpu, "not_held": sum(not_held),
     }
 
 
-def run_catalog(categories: int, clients: int, per_client: int) -> dict:
+def run_catalog(categories: int, clients: int, per_client: int, profile: bool = False) -> dict:
     database_url = f"{DATABASE_URL}_{categories}"
     create_database_if_missing(database_url)
     redis_url, redis_server = start_redis()
@@ -206,8 +221,9 @@ def run_catalog(categories: int, clients: int, per_client: int) -> dict:
             "Redis": lambda: [redis_server.pid] if redis_server else [],
         }
         medians = sequential(port, all_tokens[-1], worker_log)
-        load = under_load(port, all_tokens[:clients], per_client, processes)
-        return {"categories": categories, "medians": medians, "load": load}
+        profiles = {"web": None, "worker": None} if profile else None
+        load = under_load(port, all_tokens[:clients], per_client, processes, profiles)
+        return {"categories": categories, "medians": medians, "load": load, "profiles": profiles}
     finally:
         stop(worker)
         stop(gunicorn)
@@ -227,13 +243,14 @@ def print_tables(runs: list[dict], clients: int, per_client: int) -> None:
     for name in runs[0]["medians"]:
         print(f"| {name} | " + " | ".join(f"{run['medians'][name]:.1f}" for run in runs) + " |")
     print(f"\n{clients} clients x {per_client} bookings each, long-polling the status URL:\n")
-    print("| categories | bookings/s | POST to final p50 / p99 | answer after commit p50 / p95 "
+    print("| categories | bookings/s | POST to final p50 / p99 | answer after commit p50 / p95 | long-polls not held "
           "| CPU per booking: web / worker / PostgreSQL / Redis | total CPU |")
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for run in runs:
         load, cpu = run["load"], run["load"]["cpu"]
         print(f"| {run['categories']} | {load['per_second']:.0f} ({load['succeeded']}/{load['bookings']} ok) "
               f"| {load['p50']:.0f} / {load['p99']:.0f} | {load['lag_p50']:.0f} / {load['lag_p95']:.0f} "
+              f"| {load['not_held']} "
               f"| {cpu['web']:.1f} / {cpu['worker']:.1f} / {cpu['PostgreSQL']:.1f} / {cpu['Redis']:.1f} "
               f"| {sum(cpu.values()):.1f} |")
 
@@ -244,6 +261,8 @@ def main() -> None:
     parser.add_argument("--per-client", type=int, default=5)
     parser.add_argument("--categories", type=int, nargs="+", default=[1_000, 20_000])
     parser.add_argument("--json", action="store_true", help="print the one run as JSON, for the parent run")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the web and worker processes with py-spy under load and print the top (one size)")
     options = parser.parse_args()
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
@@ -258,7 +277,7 @@ def main() -> None:
             )
             runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
     else:
-        runs = [run_catalog(options.categories[0], options.clients, options.per_client)]
+        runs = [run_catalog(options.categories[0], options.clients, options.per_client, options.profile)]
         if options.json:
             print(json.dumps(runs[0]))
             return
@@ -267,6 +286,11 @@ def main() -> None:
 
     django.setup()
     print_tables(runs, options.clients, options.per_client)
+    for name, (own, inclusive) in (runs[0].get("profiles") or {}).items():
+        print(f"\npy-spy, {name} processes under load: share of samples")
+        print("| self | function | | with callees | function |\n|---|---|---|---|---|")
+        for (own_name, own_share), (name_in, share_in) in zip(own, inclusive):
+            print(f"| {own_share:.1%} | {own_name} | | {share_in:.1%} | {name_in} |")
 
 
 if __name__ == "__main__":

@@ -166,3 +166,44 @@ def database_backends(database_url: str) -> list[int]:
     name = database_url.rsplit("/", 1)[1]
     with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
         return [row[0] for row in admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])]
+
+
+class Sampler:
+    """py-spy sampling the given processes until `stop()`; `top()` aggregates their stacks."""
+
+    def __init__(self, pids: list[int], folder: Path):
+        self.recorders = []
+        for pid in pids:
+            output = folder / f"py-spy-{pid}.txt"
+            recorder = subprocess.Popen(
+                [str(ROOT / ".venv/bin/py-spy"), "record", "--format", "raw", "--rate", "250", "--nonblocking",
+                 "-o", str(output), "-p", str(pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            self.recorders.append((recorder, output))
+
+    def stop(self) -> None:
+        for recorder, _ in self.recorders:
+            recorder.send_signal(signal.SIGINT)
+        for recorder, _ in self.recorders:
+            recorder.wait(timeout=30)
+
+    def top(self, count: int = 15) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(function, share of samples) by self time, and by time including callees."""
+        own, inclusive, total = {}, {}, 0
+        for _, output in self.recorders:
+            if not output.exists():
+                continue
+            for line in output.read_text().splitlines():
+                stack, _, samples = line.rpartition(" ")
+                frames = [frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")").split(":")[0]
+                          for frame in stack.split(";")]
+                total += int(samples)
+                own[frames[-1]] = own.get(frames[-1], 0) + int(samples)
+                for frame in set(frames):
+                    inclusive[frame] = inclusive.get(frame, 0) + int(samples)
+
+        def ranked(counts: dict[str, int]) -> list[tuple[str, float]]:
+            return [(name, n / total) for name, n in sorted(counts.items(), key=lambda item: -item[1])[:count]]
+
+        return ranked(own), ranked(inclusive)

@@ -2,6 +2,7 @@
 
 import os
 
-# Threads per gunicorn process: enough that 40 long-polling clients on two
-# processes all wait (each waiter holds a thread) with threads to spare.
-WEB_THREADS = int(os.environ.get("GUNICORN_THREADS", 32))
+# Threads per gunicorn process: enough that 40 long-polling clients all wait
+# (each waiter holds a thread) with threads to spare, even when the kernel
+# hands most connections to one of two processes (it does not balance them).
+WEB_THREADS = int(os.environ.get("GUNICORN_THREADS", 64))

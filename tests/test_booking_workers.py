@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.db import connection
 
 from domain.bookings.models import Booking
 from domain.operations.kinds import BOOKING_CREATE, BookingCreateArguments
@@ -109,3 +110,30 @@ def test_a_killed_worker_loses_nothing_the_sweeper_redispatches(start_worker_pro
     final = wait_until_final([operation.pk])[operation.pk]
     assert final.status == Operation.Status.SUCCEEDED
     assert list(Booking.objects.values_list("property_id", flat=True)) == [prop.pk]
+
+
+def worker_backends() -> set[int]:
+    """The PostgreSQL backends of the test database other than this test's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_worker_reuses_its_database_connection_from_task_to_task(start_worker_process):
+    start_worker_process("reuser", concurrency=1)
+    owner = UserFactory()
+
+    def book():
+        operation, _ = start_operation(
+            owner=owner, kind=BOOKING_CREATE, arguments=BookingCreateArguments(property_id=PropertyFactory().pk)
+        )
+        dispatch(operation)
+        wait_until_final([operation.pk])
+        return worker_backends()
+
+    after_first, after_second = book(), book()
+
+    assert len(after_first) == 1  # kept open after the task, not closed by Celery's fixup
+    assert after_second == after_first  # and the next task ran on it
