@@ -8,8 +8,6 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-from tests.network import free_port
-
 
 class Mailbox:
     """The SMTP handler: keeps each message it accepted; while `holding`, leaves a DATA unanswered
@@ -38,13 +36,13 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server():
-    """Start an SMTP server on a free local port; yields (port, mailbox)."""
+def smtp_server(port: int):
+    """Run an SMTP server on local `port` while the block runs; yields its mailbox."""
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield controller.port, mailbox
+        yield mailbox
     finally:
         mailbox.holding.clear()
         controller.stop()
