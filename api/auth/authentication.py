@@ -1,3 +1,4 @@
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
@@ -16,3 +17,9 @@ class VersionedJWTAuthentication(JWTAuthentication):
         if token_version_of(validated_token) != user.token_version:
             raise AuthenticationFailed("The password was changed since this token was issued.", code="password_changed")
         return user
+
+
+class VersionedJWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme of VersionedJWTAuthentication: simplejwt's bearer JWT (registered on import)."""
+
+    target_class = VersionedJWTAuthentication

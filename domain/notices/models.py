@@ -18,8 +18,6 @@ class NoticeKind(models.TextChoices):
 class Notice(Job):
     """An email to send, recorded in the transaction of the change it reports, then sent by a worker."""
 
-    Kind = NoticeKind
-
     kind = models.CharField(max_length=17, choices=NoticeKind.choices)
     # The address it goes to. For a password reset, the address asked for,
     # which may be nobody's: the worker looks the account up.
