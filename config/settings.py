@@ -400,6 +400,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LuxEstate <no-reply@luxe
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Seconds before an unpaid hold ends that its customer is warned, once.
 BOOKING_EXPIRY_WARNING = env.int("BOOKING_EXPIRY_WARNING", default=300)
+# Seconds between two looks for them (beat): an interval of its own, so that
+# the expiry's runs are never queued behind it when both are short.
+BOOKING_EXPIRY_WARNING_INTERVAL = env.int("BOOKING_EXPIRY_WARNING_INTERVAL", default=60)
 # Runs of one notice that fail (the SMTP server down, say) before it is given
 # up; each waits twice as long as the last (JOB_REDISPATCH_AFTER doubling).
 NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=10)
@@ -487,8 +490,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "warn-expiring-bookings": {
         "task": "tasks.maintenance.warn_expiring_bookings",
-        "schedule": BOOKING_EXPIRY_INTERVAL,
-        "options": {"expires": BOOKING_EXPIRY_INTERVAL},
+        "schedule": BOOKING_EXPIRY_WARNING_INTERVAL,
+        "options": {"expires": BOOKING_EXPIRY_WARNING_INTERVAL},
     },
     "flush-expired-tokens": {
         "task": "tasks.maintenance.flush_expired_tokens",

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from config.apps import connect_notice_dispatch
 from config.celery import app
 from domain.bookings.services import create_booking
 from domain.errors import DomainError
@@ -13,7 +14,9 @@ from domain.notices.expiry_warnings import warn_expiring_bookings
 from domain.notices.models import Notice, NoticeKind
 from domain.notices.sending import send_notice
 from domain.notices.services import queue_notice
+from domain.notices.signals import notice_recorded
 from domain.payments.webhooks import apply_webhook_event
+from tasks.maintenance import redispatch_jobs
 from tests.factories import BookingFactory, PropertyFactory, UserFactory
 from tests.payments import booking_with_payment, expire, stored_event
 
@@ -173,3 +176,24 @@ def test_a_user_without_an_address_is_sent_nothing(mailoutbox):
     notice.refresh_from_db()
     assert (notice.status, notice.outcome) == (Notice.Status.SUCCEEDED, "no address to send to")
     assert mailoutbox == []
+
+
+@pytest.fixture
+def nothing_dispatches_notices():
+    """No receiver of notice_recorded, as in a process where config did not connect it."""
+    notice_recorded.disconnect(dispatch_uid="dispatch_recorded_notice")
+    yield
+    connect_notice_dispatch()
+
+
+def test_a_notice_nobody_dispatched_is_sent_by_the_job_sweep(
+    ada, celery_app, nothing_dispatches_notices, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = queue_notice(kind=NoticeKind.BOOKING_PAID, booking=BookingFactory(user=ada))
+    assert messages_on_the_notices_queue() == 0
+    Notice.objects.filter(pk=notice.pk).update(redispatch_at=timezone.now())  # JOB_REDISPATCH_AFTER later
+
+    redispatch_jobs()
+
+    assert messages_on_the_notices_queue() == 1
