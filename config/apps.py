@@ -10,6 +10,16 @@ class PlatformConfig(AppConfig):
 
     def ready(self):
         check_secret_key()
+        connect_notice_dispatch()
+
+
+def connect_notice_dispatch() -> None:
+    """Every process (web, worker, beat, a command) queues a recorded notice after its commit; the domain
+    that records it never imports the tasks layer (domain/notices/signals.py)."""
+    from domain.notices.signals import notice_recorded
+    from tasks.notices import dispatch_recorded_notice
+
+    notice_recorded.connect(dispatch_recorded_notice, dispatch_uid="dispatch_recorded_notice")
 
 
 def check_secret_key() -> None:

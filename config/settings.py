@@ -91,6 +91,9 @@ INSTALLED_APPS = [
     "domain.bookings",
     "domain.payments",
     "domain.operations",
+    "domain.notices",
+    # Sign-out and rotation: refresh tokens are recorded, and refused once blacklisted.
+    "rest_framework_simplejwt.token_blacklist",
 ]
 
 MIDDLEWARE = [
@@ -221,12 +224,22 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=1)),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # A refresh answers a new refresh token and blacklists the one it was given:
+    # a stolen refresh token is good once, and its theft shows when the owner's
+    # next refresh is refused.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+# Seconds a password reset link stays good (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# The frontend's page that takes a reset link's {uid} and {token} and posts
+# them to /api/auth/password/reset/confirm/ with the new password.
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://localhost:3000/reset-password?uid={uid}&token={token}")
 
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "api.auth.authentication.VersionedJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -372,6 +385,28 @@ PAYMENT_STRATEGIES = {
 # exhausts it.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 
+# --- Notices by email (domain/notices) --------------------------------------
+# SMTP from EMAIL_URL (django-environ: smtp+tls://user:password@host:587 with
+# STARTTLS, smtp+ssl://user:password@host:465 with TLS, smtp://host:1025 in
+# the clear, as Mailpit); unset: the console backend, which prints each
+# message in the worker's log.
+if env("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LuxEstate <no-reply@luxestate.local>")
+# Seconds an SMTP connection or reply may take: a hung server fails the run
+# (tried again later) instead of holding a worker until its time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Seconds before an unpaid hold ends that its customer is warned, once.
+BOOKING_EXPIRY_WARNING = env.int("BOOKING_EXPIRY_WARNING", default=300)
+# Seconds between two looks for them (beat): an interval of its own, so that
+# the expiry's runs are never queued behind it when both are short.
+BOOKING_EXPIRY_WARNING_INTERVAL = env.int("BOOKING_EXPIRY_WARNING_INTERVAL", default=60)
+# Runs of one notice that fail (the SMTP server down, say) before it is given
+# up; each waits twice as long as the last (JOB_REDISPATCH_AFTER doubling).
+NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=10)
+
 # --- Celery ---------------------------------------------------------------
 
 
@@ -452,6 +487,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.maintenance.redispatch_jobs",
         "schedule": JOB_SWEEP_INTERVAL,
         "options": {"expires": JOB_SWEEP_INTERVAL},
+    },
+    "warn-expiring-bookings": {
+        "task": "tasks.maintenance.warn_expiring_bookings",
+        "schedule": BOOKING_EXPIRY_WARNING_INTERVAL,
+        "options": {"expires": BOOKING_EXPIRY_WARNING_INTERVAL},
+    },
+    "flush-expired-tokens": {
+        "task": "tasks.maintenance.flush_expired_tokens",
+        "schedule": JOB_PURGE_INTERVAL,
+        "options": {"expires": JOB_PURGE_INTERVAL},
     },
     "purge-finished-jobs": {
         "task": "tasks.maintenance.purge_finished_jobs",

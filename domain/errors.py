@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_mismatch"
     INVALID_SIGNATURE = "invalid_signature"
     MALFORMED_WEBHOOK = "malformed_webhook"
+    WRONG_PASSWORD = "wrong_password"
+    PASSWORD_RESET_LINK_INVALID = "password_reset_link_invalid"
 
 
 class DomainError(Exception):

@@ -4,12 +4,14 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.management import call_command
 
 from domain.bookings.services import expire_stale_bookings as expire_stale_bookings_service
 from domain.jobs.retention import purge_finished
 from domain.jobs.sweep import take_orphans
+from domain.notices.expiry_warnings import warn_expiring_bookings as warn_expiring_bookings_service
 
-from . import operations, webhooks  # noqa: F401  (they register their job kinds' tasks)
+from . import notices, operations, webhooks  # noqa: F401  (they register their job kinds' tasks)
 from .jobs import JOB_TASKS, dispatch
 
 logger = logging.getLogger(__name__)
@@ -21,6 +23,15 @@ def expire_stale_bookings() -> int:
     if expired:
         logger.info("expired %d stale bookings", expired)
     return expired
+
+
+@shared_task
+def warn_expiring_bookings() -> int:
+    """Queue the notice of each hold ending within BOOKING_EXPIRY_WARNING seconds (once per booking)."""
+    warned = warn_expiring_bookings_service()
+    if warned:
+        logger.info("warned %d bookings about to expire", warned)
+    return warned
 
 
 @shared_task
@@ -42,3 +53,10 @@ def purge_finished_jobs() -> int:
     if purged:
         logger.info("purged %d finished jobs", purged)
     return purged
+
+
+@shared_task
+def flush_expired_tokens() -> None:
+    """Delete the outstanding and blacklisted refresh tokens past their expiry (simplejwt's own command):
+    an expired token is refused anyway, so its rows are dead weight."""
+    call_command("flushexpiredtokens")

@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tasks.jobs import breaker
@@ -31,6 +32,13 @@ def _closed_breaker():
     breaker.reset()
     yield
     breaker.reset()
+
+
+@pytest.fixture
+def auth_rate_of_two(monkeypatch):
+    """The auth throttle's rate is two a minute. DRF reads the rates into the class when it is defined,
+    so the setting cannot be overridden per test: the class attribute is patched instead."""
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 import pytest
 from django.urls import reverse
-from rest_framework.throttling import ScopedRateThrottle
 
 from domain.users.models import User
 from tests.conftest import client_for
@@ -129,14 +128,24 @@ def test_login_without_a_password_is_400(api_client, user):
     assert list(response.json()) == ["password"]
 
 
-def test_refresh_returns_a_new_access_token(api_client, user):
+def test_refresh_returns_a_new_access_token_and_a_new_refresh_token(api_client, user):
     tokens = api_client.post(LOGIN, {"username": user.username, "password": PASSWORD}).json()
 
     response = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
 
     assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+    assert response.json()["refresh"] != tokens["refresh"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
     assert api_client.get(ME).json()["username"] == user.username
+
+
+def test_a_refresh_token_used_twice_is_refused_the_second_time(api_client, user):
+    tokens = api_client.post(LOGIN, {"username": user.username, "password": PASSWORD}).json()
+    rotated = api_client.post(REFRESH, {"refresh": tokens["refresh"]}).json()
+
+    assert api_client.post(REFRESH, {"refresh": tokens["refresh"]}).status_code == 401
+    assert api_client.post(REFRESH, {"refresh": rotated["refresh"]}).status_code == 200
 
 
 def test_refresh_refuses_an_access_token(api_client, user):
@@ -165,13 +174,6 @@ def test_me_with_a_bad_token_is_401(api_client):
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-jwt")
 
     assert api_client.get(ME).status_code == 401
-
-
-@pytest.fixture
-def auth_rate_of_two(monkeypatch):
-    # DRF reads the rates into the class when it is defined, so the setting
-    # cannot be overridden per test: patch the class attribute instead.
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
 
 
 def test_login_is_throttled(api_client, user, auth_rate_of_two):

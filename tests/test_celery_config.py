@@ -3,6 +3,7 @@
 from api.operations.serializers import RESULT_RENDERING
 from config.celery import app
 from domain.errors import ErrorCode
+from domain.notices.models import Notice
 from domain.operations.kinds import OPERATION_KINDS
 from domain.operations.models import Operation
 from domain.payments.models import WebhookEvent
@@ -11,7 +12,7 @@ from tasks.maintenance import redispatch_jobs
 from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
 from tests.workers import QUEUES, REPO
 
-JOB_QUEUES = {kind.queue for kind in OPERATION_KINDS.values()} | {WebhookEvent().queue}
+JOB_QUEUES = {kind.queue for kind in OPERATION_KINDS.values()} | {WebhookEvent().queue, Notice().queue}
 
 
 def test_messages_are_acknowledged_after_the_task_and_requeued_if_the_worker_dies():
@@ -42,7 +43,7 @@ def test_the_beat_schedule_names_registered_tasks_at_their_intervals(settings):
 
 
 def test_work_is_routed_to_queues_by_kind():
-    assert JOB_QUEUES == {"bookings", "payments", "webhooks"}
+    assert JOB_QUEUES == {"bookings", "payments", "webhooks", "notices"}
     assert app.conf.task_routes["tasks.maintenance.*"] == {"queue": "maintenance"}
 
 
@@ -51,9 +52,10 @@ def test_the_stale_sweep_never_resends_a_run_still_alive(settings):
     longest_backoff = sum(2**n for n in range(retries))  # 1 + 2 + 4 + ... s, no jitter
     assert RETRY_TRANSIENT_DATABASE_ERRORS["retry_jitter"] is False
     assert settings.JOB_STALE_AFTER > app.conf.task_time_limit + longest_backoff
-    # The task's own retries alone never use up an operation's or a webhook event's attempts.
+    # The task's own retries alone never use up the attempts of an operation, a webhook event or a notice.
     assert settings.OPERATION_MAX_ATTEMPTS > retries + 1
     assert settings.WEBHOOK_MAX_ATTEMPTS > retries + 1
+    assert settings.NOTICE_MAX_ATTEMPTS > retries + 1
 
 
 def test_periodic_runs_queued_while_no_worker_listened_expire(settings):
@@ -68,7 +70,7 @@ def test_every_kind_of_operation_has_a_result_shape_and_declared_codes():
 
 
 def test_every_kind_of_job_has_a_task():
-    assert set(JOB_TASKS) == {Operation, WebhookEvent}
+    assert set(JOB_TASKS) == {Operation, WebhookEvent, Notice}
 
 
 def test_the_procfile_worker_and_the_test_workers_consume_every_queue():

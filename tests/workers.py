@@ -21,7 +21,7 @@ from kombu import Exchange, Queue
 from config.celery import app
 from tests.waiting import wait_until
 
-QUEUES = ["bookings", "payments", "webhooks", "maintenance"]
+QUEUES = ["bookings", "payments", "webhooks", "notices", "maintenance"]
 REPO = Path(__file__).resolve().parent.parent
 
 

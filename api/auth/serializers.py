@@ -2,9 +2,12 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.serializers import TokenBlacklistSerializer, TokenObtainPairSerializer, TokenRefreshSerializer
 
 from domain.users.models import User
+
+from .tokens import VersionedRefreshToken
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -46,3 +49,36 @@ class RefreshSerializer(TokenRefreshSerializer):
             return super().validate(attrs)
         except User.DoesNotExist:
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
+
+
+class LoginSerializer(TokenObtainPairSerializer):
+    token_class = VersionedRefreshToken
+
+
+class LogoutSerializer(TokenBlacklistSerializer):
+    """Blacklists the caller's refresh token given; an invalid or already refused one is a 401."""
+
+    token_class = VersionedRefreshToken
+
+    def validate(self, attrs):
+        # Signing out is the caller's own business: another user's token
+        # (stolen, say) is not theirs to spend.
+        token = self.token_class(attrs["refresh"])
+        if token.payload.get(api_settings.USER_ID_CLAIM) != str(self.context["request"].user.pk):
+            raise serializers.ValidationError({"refresh": ["This refresh token is not yours."]})
+        return super().validate(attrs)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True, trim_whitespace=False)
+    new_password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(write_only=True, trim_whitespace=False)

@@ -5,6 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from domain.errors import DomainError, ErrorCode
+from domain.notices.models import NoticeKind
+from domain.notices.services import queue_notice
 from domain.properties.models import Property
 from domain.properties.services import set_property_availability
 
@@ -48,6 +50,7 @@ def create_booking(*, user, property_id: int) -> Booking:
             expires_at=timezone.now() + timedelta(seconds=settings.BOOKING_PENDING_TTL),
         )
         set_property_availability([locked_property.pk], available=False)
+        queue_notice(kind=NoticeKind.BOOKING_CONFIRMED, booking=booking)
     return booking
 
 
@@ -147,6 +150,7 @@ def expire_booking(booking_id: int, now) -> bool:
         if booking is None:
             return False
         end_booking(booking, reason=Booking.EndReason.EXPIRED)
+        queue_notice(kind=NoticeKind.BOOKING_EXPIRED, booking=booking)
     return True
 
 

@@ -11,6 +11,7 @@ from domain.bookings.services import end_booking, pay_booking
 from domain.jobs.models import JobStatus
 from domain.errors import DomainError, ErrorCode
 from domain.jobs.runs import requeue, run_job
+from domain.notices.services import NoticeKind, queue_notice
 
 from .models import Payment, WebhookEvent
 from .providers.base import WebhookNotice
@@ -104,6 +105,7 @@ def _succeed(booking: Booking, payment: Payment) -> str:
         payment.save(update_fields=["status", "needs_refund", "updated_at"])
         return f"payment succeeded; needs a refund: the booking is {booking.status} and its property is taken"
     payment.save(update_fields=["status", "updated_at"])
+    queue_notice(kind=NoticeKind.BOOKING_PAID, booking=booking)
     if status_before == Booking.Status.PENDING:
         return "payment succeeded; booking paid"
     return f"payment succeeded; {status_before.lower()} booking paid and holds the property again"
@@ -115,5 +117,6 @@ def _fail(booking: Booking, payment: Payment) -> str:
     if booking.status != Booking.Status.PENDING:
         return f"payment failed; booking was already {booking.status}"
     end_booking(booking, reason=Booking.EndReason.PAYMENT_FAILED)
+    queue_notice(kind=NoticeKind.PAYMENT_FAILED, booking=booking)
     return "payment failed; booking canceled and property released"
 

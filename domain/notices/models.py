@@ -1,0 +1,62 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from domain.jobs.models import Job, JobPolicy, JobStatus
+
+
+class NoticeKind(models.TextChoices):
+    BOOKING_CONFIRMED = "BOOKING_CONFIRMED"
+    BOOKING_PAID = "BOOKING_PAID"
+    BOOKING_EXPIRING = "BOOKING_EXPIRING"
+    BOOKING_EXPIRED = "BOOKING_EXPIRED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    REFUND_DONE = "REFUND_DONE"
+    PASSWORD_RESET = "PASSWORD_RESET"
+
+
+class Notice(Job):
+    """An email to send, recorded in the transaction of the change it reports, then sent by a worker."""
+
+    kind = models.CharField(max_length=17, choices=NoticeKind.choices)
+    # The address it goes to. For a password reset, the address asked for,
+    # which may be nobody's: the worker looks the account up.
+    email = models.EmailField(blank=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
+    booking = models.ForeignKey(
+        "bookings.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
+    # What the message says, as it was when the change committed (the
+    # booking may have changed again by the time it is sent).
+    context = models.JSONField(default=dict, blank=True)
+    # What its run did: sent to whom, "no such account", or why it was given up.
+    outcome = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(Job.Meta):
+        constraints = [
+            # A booking is told each thing once, however many times its change is
+            # recorded or swept (the expiry warning: each booking warned once).
+            models.UniqueConstraint(
+                fields=["booking", "kind"], condition=Q(booking__isnull=False), name="one_notice_per_booking_and_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.email or 'nobody'} ({self.status})"
+
+    @classmethod
+    def policy(cls) -> JobPolicy:
+        # Nobody waits on it, so it is never given up for want of a worker,
+        # and a send that fails (the SMTP server down) is tried again later,
+        # up to NOTICE_MAX_ATTEMPTS runs.
+        return JobPolicy(max_attempts=settings.NOTICE_MAX_ATTEMPTS, max_redispatches=None, retries_errors=True)
+
+    @property
+    def queue(self) -> str:
+        return "notices"
+
+    def give_up(self, why: str) -> None:
+        self.record_final(JobStatus.FAILED, outcome=f"gave up: {why}"[:255])

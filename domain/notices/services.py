@@ -1,0 +1,45 @@
+"""Recording notices, inside the transaction of the change they report."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from domain.bookings.models import Booking
+
+from .models import Notice, NoticeKind
+from .signals import notice_recorded
+
+
+def queue_notice(*, kind: NoticeKind, booking: Booking, amount: Decimal | None = None) -> Notice | None:
+    """Record the notice of `kind` about `booking` to its user; call in the transaction of the change.
+
+    `amount` is the sum the notice names (a refund's), by default the
+    booking's total. Returns None when this booking already had its notice
+    of this kind: each is sent once.
+    """
+    user = booking.user
+    context = {
+        "name": user.get_full_name() or user.username,
+        "booking_id": booking.pk,
+        "property_title": booking.property.title,
+        "amount": str(booking.total_amount if amount is None else amount),
+        "expires_at": booking.expires_at.isoformat(),
+    }
+    try:
+        with transaction.atomic():
+            notice = Notice.objects.create(kind=kind, booking=booking, recipient=user, email=user.email, context=context)
+    except IntegrityError:
+        return None
+    notice_recorded.send(sender=Notice, notice=notice)
+    return notice
+
+
+def request_password_reset(*, email: str) -> Notice:
+    """Record the notice that mails a reset link to the accounts with `email`, whether there are any or not.
+
+    Nothing here reads the accounts: whether one exists shows neither in the
+    answer nor in its time. The worker looks them up when it sends.
+    """
+    notice = Notice.objects.create(kind=NoticeKind.PASSWORD_RESET, email=email)
+    notice_recorded.send(sender=Notice, notice=notice)
+    return notice
