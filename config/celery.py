@@ -23,7 +23,11 @@ app.conf.CELERY_DB_REUSE_MAX = 10**9
 
 @task_prerun.connect
 @task_postrun.connect
-def _recycle_database_connections(**_) -> None:
+def _recycle_database_connections(sender, **_) -> None:
+    # Not for a task run in the caller's own process (apply(), the tests):
+    # its connection is the caller's, maybe inside a transaction.
+    if getattr(sender.request, "is_eager", False):
+        return
     from django.db import close_old_connections  # the app is imported before Django is set up
 
     close_old_connections()
