@@ -4,6 +4,7 @@ from django.db import transaction
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from config import log_context
 from domain.operations.kinds import OperationKind
 from domain.operations.services import start_operation
 from tasks.jobs import dispatch_after_commit
@@ -32,8 +33,11 @@ def accept_operation(request, *, kind: OperationKind, arguments) -> Response:
     """
     key = idempotency_key(request)
     with transaction.atomic():
-        operation, created = start_operation(owner=request.user, kind=kind, arguments=arguments, idempotency_key=key)
+        operation, created = start_operation(
+            owner=request.user, kind=kind, arguments=arguments, idempotency_key=key, request_id=request.request_id
+        )
         if created:
             dispatch_after_commit(operation)
+    log_context.bind(operation_id=operation.pk)
     data = OperationSerializer(operation, context={"request": request}).data
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]})

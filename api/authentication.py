@@ -1,0 +1,14 @@
+"""The API's JWT authentication, which also names the user in the request's log lines."""
+
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from config import log_context
+
+
+class LoggedJWTAuthentication(JWTAuthentication):
+    # DRF authenticates in the view, after every middleware ran: the user is known from here on.
+    def authenticate(self, request):
+        authenticated = super().authenticate(request)
+        if authenticated is not None:
+            log_context.bind(user_id=authenticated[0].pk)
+        return authenticated
