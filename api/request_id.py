@@ -27,9 +27,12 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        log_context.clear()  # a gunicorn thread serves one request after another
         request.request_id = request_id_from(request)
         log_context.bind(request_id=request.request_id)
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # A gunicorn thread serves one request after another: nothing after this one is its.
+            log_context.clear()
         response[HEADER] = request.request_id
         return response

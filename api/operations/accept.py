@@ -36,8 +36,8 @@ def accept_operation(request, *, kind: OperationKind, arguments) -> Response:
         operation, created = start_operation(
             owner=request.user, kind=kind, arguments=arguments, idempotency_key=key, request_id=request.request_id
         )
+        log_context.bind(operation_id=operation.pk)
         if created:
             dispatch_after_commit(operation)
-    log_context.bind(operation_id=operation.pk)
     data = OperationSerializer(operation, context={"request": request}).data
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]})
