@@ -39,4 +39,5 @@ run: install
 
 test: install
 	bash deploy/ensure_services.sh
+	bash deploy/ensure_browser.sh
 	$(BIN)/pytest

@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from config.sentry import init_sentry
 from config.web import WEB_THREADS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "django_prometheus",
     "domain.users",
     "domain.properties",
     "domain.bookings",
@@ -97,6 +99,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged from here on carries the request's id, and every answer counts.
+    "api.request_id.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -107,8 +112,9 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: it turns a login axes refused into its 429 answer.
+    # Last but one: it turns a login axes refused into its 429 answer.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -166,6 +172,10 @@ else:
             },
         }
     }
+# django-prometheus's wrapper of the same backend counts queries, errors and their durations.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends."
+)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -215,7 +225,7 @@ AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
 # A cool-off, not a lock that staff must lift: the failures lapse this long
 # after the last one (a failure during it starts it again).
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
-AXES_CLIENT_IP_CALLABLE = "config.admin_login.client_address"
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_WHITELIST_CALLABLE = "config.admin_login.is_not_admin_login"
 # The name authenticator apps show beside the admin's TOTP codes.
 OTP_TOTP_ISSUER = "LuxEstate"
@@ -506,13 +516,47 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Logging --------------------------------------------------------------
+# The same for web, worker and beat (Celery keeps it: config/celery_logging.py).
+# Every line carries the request id, operation id and user id where known
+# (config/log_context.py); LOG_FORMAT=json makes each line one JSON object.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "config.log_context.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "logging.Formatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            "defaults": {"request_id": "-"},
+        },
+        "json": {"()": "config.json_logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Metrics (Prometheus) -------------------------------------------------
+# GET /metrics answers the private network only, unless this is set: then
+# only `Authorization: Bearer <METRICS_TOKEN>`, from anywhere.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Seconds back that luxestate_operations counts final operations.
+METRICS_FINISHED_WINDOW = env.int("METRICS_FINISHED_WINDOW", default=3600)
+# The queues whose length luxestate_celery_queue_length reports (Redis broker).
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=["bookings", "payments", "webhooks", "maintenance"])
+# A worker's own task metrics are on this port when set (tasks/observability.py).
+WORKER_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=None)
+
+# --- Error reports (Sentry) -----------------------------------------------
+# Nothing is sent without a DSN (config/sentry.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+init_sentry(SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
 # --- HTTPS ----------------------------------------------------------------
 # Behind a proxy that terminates TLS, a request came over HTTPS when the

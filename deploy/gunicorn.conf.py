@@ -2,8 +2,19 @@
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
-from config.web import WEB_THREADS
+# Metrics in prometheus_client's multiprocess mode: each worker process
+# writes its own files and whichever process answers /metrics adds them all
+# up. Set before anything imports prometheus_client (it picks its mode then),
+# so before config is imported; a directory of this master's own unless given.
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="luxestate-web-metrics-")
+
+from config import multiprocess_metrics  # noqa: E402
+from config.web import WEB_THREADS  # noqa: E402
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
@@ -28,9 +39,25 @@ max_requests_jitter = max_requests // 10
 forwarded_allow_ips = "*" if int(os.environ.get("NUM_PROXIES", "0")) >= 1 else ""
 
 accesslog = "-"
+# gunicorn's default, with the request's X-Request-ID (api/request_id.py) as it was answered.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 # Several gunicorns on one machine (make run beside the tests) would otherwise
 # share the one default control socket path; nothing here uses gunicornc.
 control_socket_disable = True
+
+
+def on_starting(server):
+    # An earlier master's files would add dead processes' counts to this one's.
+    multiprocess_metrics.empty_directory()
+
+
+def child_exit(server, worker):
+    multiprocess_metrics.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

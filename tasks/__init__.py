@@ -1,3 +1,3 @@
 """Celery tasks: thin and idempotent; each loads a record and calls one domain service."""
 
-from . import maintenance, notices, operations, webhooks  # noqa: F401  (registers the tasks)
+from . import maintenance, notices, observability, operations, webhooks  # noqa: F401  (registers the tasks and their signals)

@@ -17,9 +17,12 @@ from celery import Task
 from django.conf import settings
 from django.db import transaction
 
+from config import log_context
 from domain.jobs.models import Job
 from domain.jobs.runs import settle_after_error
+from domain.operations.models import Operation
 
+from .observability import log_context_headers
 from .retries import TRANSIENT_DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -75,6 +78,15 @@ class _Breaker:
 breaker = _Breaker()
 
 
+def log_context_of(job: Job) -> dict:
+    """The ids its task's log lines carry: an operation's are its own (the request that started it, even
+    when the sweep sends it again); another job's, those of whatever work sends it now (a notice sent
+    by a booking's run carries that booking's request, operation and user)."""
+    if isinstance(job, Operation):
+        return log_context_headers(request_id=job.request_id, operation_id=job.pk, user_id=job.owner_id)
+    return log_context_headers(**{name: log_context.current(name) for name in log_context.FIELDS})
+
+
 def dispatch(job: Job, *, expires: int | None = None) -> bool:
     """Queue a run of `job` on its queue; `expires` seconds later an unconsumed message is dropped.
 
@@ -85,7 +97,8 @@ def dispatch(job: Job, *, expires: int | None = None) -> bool:
         return False
     try:
         JOB_TASKS[type(job)].apply_async(
-            args=[str(job.pk)], queue=job.queue, expires=expires, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+            args=[str(job.pk)], queue=job.queue, expires=expires, retry=True, retry_policy=PUBLISH_RETRY_POLICY,
+            headers=log_context_of(job),
         )
     except Exception:
         breaker.trip()

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from domain.bookings.models import Booking
 from domain.bookings.services import expire_booking
 from domain.payments.models import Payment, WebhookEvent
 from domain.payments.providers.registry import strategy_for
@@ -61,3 +62,13 @@ def wait_for_event(provider: str, event_id: str, timeout: float = 30) -> Webhook
         f"event {provider} {event_id} to be applied or rejected",
         met=lambda event: event is not None and event.is_final, interval=0.05,
     )
+
+
+def given_up_event() -> tuple[Booking, WebhookEvent]:
+    """A SUCCESS whose runs kept failing (a bug since fixed): the machinery gave it up."""
+    booking, payment = booking_with_payment("STRIPE")
+    event = stored_event(payment, "SUCCESS")
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status="FAILED", attempts=10, finished_at=timezone.now(), outcome="gave up: Gave up after 10 attempts."
+    )
+    return booking, event

@@ -7,10 +7,10 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import PASSWORD, UserFactory
+from tests.otp import current_token
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +28,6 @@ def staff(db):
 @pytest.fixture
 def phone(staff):
     return TOTPDevice.objects.create(user=staff, name="phone")
-
-
-def current_token(device: TOTPDevice) -> str:
-    """What the staff member's authenticator app shows now."""
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
 
 
 def sign_in(client, username: str, password: str = PASSWORD, device: TOTPDevice | None = None, **request):

@@ -4,27 +4,16 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
 
 from domain.bookings.models import Booking
 from domain.jobs.sweep import take_orphans
 from domain.payments.models import WebhookEvent
 from domain.payments.webhooks import apply_webhook_event
-from tests.payments import booking_with_payment, stored_event
+from tests.payments import booking_with_payment, given_up_event, stored_event
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:payments_webhookevent_changelist")
-
-
-def given_up_event() -> tuple[Booking, WebhookEvent]:
-    """A SUCCESS whose runs kept failing (a bug since fixed): the machinery gave it up."""
-    booking, payment = booking_with_payment("STRIPE")
-    event = stored_event(payment, "SUCCESS")
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status="FAILED", attempts=10, finished_at=timezone.now(), outcome="gave up: Gave up after 10 attempts."
-    )
-    return booking, event
 
 
 def replay_in_admin(client, event):

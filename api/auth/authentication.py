@@ -1,16 +1,24 @@
+"""The API's JWT authentication: simplejwt's, refusing tokens older than the user's last password change,
+and naming the user in the request's log lines."""
+
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
+
+from config import log_context
 
 from .tokens import token_version_of
 
 
 class VersionedJWTAuthentication(JWTAuthentication):
-    """simplejwt's authentication, refusing a token issued before the user's last change of password.
+    """The version is a column of the user row that `get_user` loads anyway: no query more per request."""
 
-    The version is a column of the user row that `get_user` loads anyway: no
-    query more per request.
-    """
+    def authenticate(self, request):
+        authenticated = super().authenticate(request)
+        # DRF authenticates in the view, after every middleware ran: the user is known from here on.
+        if authenticated is not None:
+            log_context.bind(user_id=authenticated[0].pk)
+        return authenticated
 
     def get_user(self, validated_token):
         user = super().get_user(validated_token)
@@ -20,6 +28,6 @@ class VersionedJWTAuthentication(JWTAuthentication):
 
 
 class VersionedJWTScheme(SimpleJWTScheme):
-    """The OpenAPI security scheme of VersionedJWTAuthentication: simplejwt's bearer JWT (registered on import)."""
+    """The docs describe it as the JWT it is (drf-spectacular matches the exact class only; registered on import)."""
 
     target_class = VersionedJWTAuthentication

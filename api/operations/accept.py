@@ -4,6 +4,7 @@ from django.db import transaction
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from config import log_context
 from domain.operations.kinds import OperationKind
 from domain.operations.services import start_operation
 from tasks.jobs import dispatch_after_commit
@@ -32,7 +33,10 @@ def accept_operation(request, *, kind: OperationKind, arguments) -> Response:
     """
     key = idempotency_key(request)
     with transaction.atomic():
-        operation, created = start_operation(owner=request.user, kind=kind, arguments=arguments, idempotency_key=key)
+        operation, created = start_operation(
+            owner=request.user, kind=kind, arguments=arguments, idempotency_key=key, request_id=request.request_id
+        )
+        log_context.bind(operation_id=operation.pk)
         if created:
             dispatch_after_commit(operation)
     data = OperationSerializer(operation, context={"request": request}).data

@@ -30,6 +30,8 @@ class Operation(Job):
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     # sha256 of its kind and arguments, to tell a replay from a reused key.
     fingerprint = models.CharField(max_length=64)
+    # The X-Request-ID of the request that started it, carried into its task's log lines.
+    request_id = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

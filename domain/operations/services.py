@@ -22,16 +22,23 @@ def fingerprint(kind: OperationKind, arguments: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def start_operation(*, owner, kind: OperationKind, arguments, idempotency_key: str | None = None) -> tuple[Operation, bool]:
+def start_operation(
+    *, owner, kind: OperationKind, arguments, idempotency_key: str | None = None, request_id: str = ""
+) -> tuple[Operation, bool]:
     """Record an operation of `kind` to run; returns (operation, created).
 
     With an idempotency key already used by this owner for the same request,
     the earlier operation comes back and nothing new is created; for another
     request, DomainError(IDEMPOTENCY_KEY_REUSED). The unique constraint
-    settles two concurrent first uses of one key.
+    settles two concurrent first uses of one key. `request_id` (the
+    request's X-Request-ID) goes with it into its task's log lines; a replay
+    keeps the first request's.
     """
     stored = kind.arguments_as_json(arguments)
-    fields = {"owner": owner, "kind": kind.name, "arguments": stored, "fingerprint": fingerprint(kind, stored)}
+    fields = {
+        "owner": owner, "kind": kind.name, "arguments": stored, "fingerprint": fingerprint(kind, stored),
+        "request_id": request_id,
+    }
     if idempotency_key is None:
         return Operation.objects.create(**fields), True
     try:
