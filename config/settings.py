@@ -372,6 +372,15 @@ PAYMENT_STRATEGIES = {
 # exhausts it.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
 
+# Runs of a refund that fail (the provider refused or did not answer) before
+# it is given up and its payment shown REFUND_FAILED for staff; each waits
+# twice as long as the one before (JOB_REDISPATCH_AFTER doubling).
+REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=8)
+# Payments still INITIATED whose booking expires within this many seconds are
+# asked about at their provider (a lost webhook), every PAYMENT_RECONCILE_INTERVAL.
+PAYMENT_RECONCILE_BEFORE_EXPIRY = env.int("PAYMENT_RECONCILE_BEFORE_EXPIRY", default=120)
+PAYMENT_RECONCILE_INTERVAL = env.int("PAYMENT_RECONCILE_INTERVAL", default=30)
+
 # --- Celery ---------------------------------------------------------------
 
 
@@ -452,6 +461,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.maintenance.redispatch_jobs",
         "schedule": JOB_SWEEP_INTERVAL,
         "options": {"expires": JOB_SWEEP_INTERVAL},
+    },
+    "reconcile-payments": {
+        "task": "tasks.maintenance.reconcile_payments",
+        "schedule": PAYMENT_RECONCILE_INTERVAL,
+        "options": {"expires": PAYMENT_RECONCILE_INTERVAL},
     },
     "purge-finished-jobs": {
         "task": "tasks.maintenance.purge_finished_jobs",

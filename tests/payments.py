@@ -8,7 +8,7 @@ from django.utils import timezone
 from domain.bookings.services import expire_booking
 from domain.payments.models import Payment, WebhookEvent
 from domain.payments.providers.registry import strategy_for
-from domain.payments.services import record_payment
+from domain.payments.services import StartedPayment, record_payment
 from domain.payments.webhooks import receive_webhook
 from tests.factories import BookingFactory
 from tests.waiting import wait_until
@@ -24,7 +24,9 @@ def booking_with_payment(provider: str = "STRIPE", **booking_fields):
 
 def start_payment_of(booking, provider: str = "STRIPE", attempt: int = 1) -> Payment:
     """Start a payment of `booking` as the payment.initiate operation does: provider call, then record."""
-    started = strategy_for(provider).start_payment(booking, {}, f"test-operation-{booking.pk}-{attempt}")
+    key = f"test-operation-{booking.pk}-{attempt}"
+    answer = strategy_for(provider).start_payment(booking, {}, key)
+    started = StartedPayment(answer=answer, operation_id=key)
     return record_payment(user=booking.user, booking_id=booking.pk, provider=provider, started=started)
 
 
