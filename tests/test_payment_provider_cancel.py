@@ -18,19 +18,27 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize("provider", ["STRIPE", "BKASH"])
-def test_an_expired_booking_has_its_open_payments_canceled_at_the_provider(provider):
-    booking, replaced = booking_with_payment(provider)
-    current = start_payment_of(booking, provider, attempt=2)
+def test_an_expired_booking_has_its_open_payment_canceled_at_the_provider(provider):
+    booking, payment = booking_with_payment(provider)
     Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
     assert expire_stale_bookings() == 1
 
-    for payment in (replaced, current):
-        assert ledger.state_of(provider, payment.transaction_id) == ledger.CANCELED
-        assert payment.history.filter(entry="CANCEL_REQUESTED").count() == 1
-    state = strategy_for(provider).retrieve(current)
+    assert ledger.state_of(provider, payment.transaction_id) == ledger.CANCELED
+    assert payment.history.filter(entry="CANCEL_REQUESTED").count() == 1
+    state = strategy_for(provider).retrieve(payment)
     assert state.status is None
     assert state.raw_response.get("status", state.raw_response.get("transactionStatus")) in ("canceled", "Cancelled")
+
+
+def test_a_payment_started_again_cancels_the_open_one_it_replaces():
+    booking, replaced = booking_with_payment("STRIPE")
+
+    current = start_payment_of(booking, "BKASH", attempt=2)
+
+    assert ledger.state_of("STRIPE", replaced.transaction_id) == ledger.CANCELED
+    assert ledger.state_of("BKASH", current.transaction_id) == ledger.OPEN
+    assert "replaced by payment" in replaced.history.get(entry="CANCEL_REQUESTED").detail
 
 
 def test_a_booking_its_user_cancels_has_its_payment_canceled_at_the_provider_after_the_commit(monkeypatch):

@@ -18,13 +18,14 @@ from .providers.registry import strategy_for
 logger = logging.getLogger(__name__)
 
 
-def cancel_open_payments_after_commit(*, booking_id: int, why: str) -> None:
-    """Once the current transaction commits, cancel at their provider the booking's payments still INITIATED."""
-    transaction.on_commit(lambda: cancel_open_payments(booking_id=booking_id, why=why))
+def cancel_open_payments_after_commit(*, booking_id: int, why: str, keep_id: int | None = None) -> None:
+    """Once the current transaction commits, cancel at their provider the booking's payments still
+    INITIATED, but the one `keep_id` names (a payment just started, which replaces the others)."""
+    transaction.on_commit(lambda: _cancel_open_payments(booking_id=booking_id, why=why, keep_id=keep_id))
 
 
-def cancel_open_payments(*, booking_id: int, why: str) -> None:
-    for payment in Payment.objects.filter(booking_id=booking_id, status=Payment.Status.INITIATED):
+def _cancel_open_payments(*, booking_id: int, why: str, keep_id: int | None) -> None:
+    for payment in Payment.objects.filter(booking_id=booking_id, status=Payment.Status.INITIATED).exclude(pk=keep_id):
         _cancel(payment, why=why)
 
 

@@ -10,6 +10,7 @@ from domain.bookings.services import extend_hold_for_payment
 from domain.errors import DomainError, ErrorCode
 
 from . import history
+from .cancels import cancel_open_payments_after_commit
 from .models import Payment
 from .providers.base import ProviderError, ProviderPayment
 from .providers.registry import strategy_for
@@ -46,8 +47,9 @@ def record_payment(*, user, booking_id: int, provider: str, started: StartedPaym
     was being called: the rules are checked again under its lock. Each
     provider transaction keeps a row of its own (the newest is the booking's
     current payment), so that an earlier one that succeeds late is seen and
-    refunded, not overwritten. The booking's hold is extended (once) for the
-    customer to finish paying.
+    refunded, not overwritten; the earlier ones still open are canceled at
+    their provider after the commit. The booking's hold is extended (once)
+    for the customer to finish paying.
     """
     answer = started.answer
     with transaction.atomic():
@@ -66,6 +68,9 @@ def record_payment(*, user, booking_id: int, provider: str, started: StartedPaym
             payment, history.Entry.PROVIDER_ANSWERED, **source,
             detail=f"transaction {answer.transaction_id}: "
             f"{answer.raw_response.get('status') or answer.raw_response.get('transactionStatus')}",
+        )
+        cancel_open_payments_after_commit(
+            booking_id=booking.pk, why=f"replaced by payment {payment.pk}", keep_id=payment.pk
         )
     return payment
 
