@@ -10,7 +10,6 @@ usual locks in `finish`. A provider error leaves the job for a later
 attempt (its policy); past REFUND_MAX_ATTEMPTS the payment is REFUND_FAILED.
 """
 
-import logging
 from django.utils import timezone
 
 from domain.bookings.locks import lock_booking
@@ -21,8 +20,6 @@ from . import history
 from .models import Payment, Refund
 from .providers.base import ProviderError, ProviderRefund
 from .providers.registry import strategy_for
-
-logger = logging.getLogger(__name__)
 
 
 def request_refund(*, payment: Payment, reason: str, source: history.Source, source_id="",
