@@ -172,6 +172,16 @@ def test_a_success_for_a_transaction_a_newer_payment_replaced_is_refunded_and_th
     assert Payment.objects.get(pk=newer.pk).status == Payment.Status.INITIATED
 
 
+def test_a_failure_of_a_transaction_a_newer_payment_replaced_leaves_the_booking_waiting_on_the_newer():
+    booking, first = booking_with_payment("STRIPE")
+    start_payment_of(booking, "STRIPE", attempt=2)
+
+    apply_webhook_event(stored_event(first, "FAILED").pk)
+
+    assert Payment.objects.get(pk=first.pk).status == Payment.Status.FAILED
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
+
+
 def test_the_sweeper_gives_up_on_an_event_whose_runs_keep_failing(settings, caplog, monkeypatch):
     settings.WEBHOOK_MAX_ATTEMPTS = 2
     booking, payment = booking_with_payment()
