@@ -416,6 +416,14 @@ BOOKING_EXPIRY_WARNING_INTERVAL = env.int("BOOKING_EXPIRY_WARNING_INTERVAL", def
 # Runs of one notice that fail (the SMTP server down, say) before it is given
 # up; each waits twice as long as the last (JOB_REDISPATCH_AFTER doubling).
 NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=10)
+# Runs of a refund that fail (the provider refused or did not answer) before
+# it is given up and its payment shown REFUND_FAILED for staff; each waits
+# twice as long as the one before (JOB_REDISPATCH_AFTER doubling).
+REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=8)
+# Payments still INITIATED whose booking expires within this many seconds are
+# asked about at their provider (a lost webhook), every PAYMENT_RECONCILE_INTERVAL.
+PAYMENT_RECONCILE_BEFORE_EXPIRY = env.int("PAYMENT_RECONCILE_BEFORE_EXPIRY", default=120)
+PAYMENT_RECONCILE_INTERVAL = env.int("PAYMENT_RECONCILE_INTERVAL", default=30)
 
 # --- Celery ---------------------------------------------------------------
 
@@ -507,6 +515,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.maintenance.flush_expired_tokens",
         "schedule": JOB_PURGE_INTERVAL,
         "options": {"expires": JOB_PURGE_INTERVAL},
+    },
+    "reconcile-payments": {
+        "task": "tasks.maintenance.reconcile_payments",
+        "schedule": PAYMENT_RECONCILE_INTERVAL,
+        "options": {"expires": PAYMENT_RECONCILE_INTERVAL},
     },
     "purge-finished-jobs": {
         "task": "tasks.maintenance.purge_finished_jobs",

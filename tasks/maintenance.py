@@ -10,8 +10,9 @@ from domain.bookings.services import expire_stale_bookings as expire_stale_booki
 from domain.jobs.retention import purge_finished
 from domain.jobs.sweep import take_orphans
 from domain.notices.expiry_warnings import warn_expiring_bookings as warn_expiring_bookings_service
+from domain.payments.reconciliation import reconcile_payments as reconcile_payments_service
 
-from . import notices, operations, webhooks  # noqa: F401  (they register their job kinds' tasks)
+from . import notices, operations, refunds, webhooks  # noqa: F401  (they register their job kinds' tasks)
 from .jobs import JOB_TASKS, dispatch
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,17 @@ def redispatch_jobs() -> int:
             # Expiring before this job's next look: during an outage, copies never pile up.
             sent += dispatch(job, expires=settings.JOB_REDISPATCH_AFTER)
     return sent
+
+
+@shared_task
+def reconcile_payments() -> int:
+    """Ask the providers about payments close to their booking's expiry, and apply what they answer as
+    webhooks (domain/payments/reconciliation.py)."""
+    events = reconcile_payments_service()
+    for event in events:
+        logger.warning("reconciled %s %s: its webhook had not come", event.provider, event.event_id)
+        dispatch(event)
+    return len(events)
 
 
 @shared_task

@@ -6,12 +6,13 @@ from datetime import timedelta
 from django.utils import timezone
 
 from domain.bookings.models import Booking
-from domain.bookings.services import expire_booking
-from domain.payments.models import Payment, WebhookEvent
+from domain.bookings.services import create_booking, expire_booking
+from domain.payments.models import Payment, PaymentHistory, WebhookEvent
+from domain.payments.providers import simulated_ledger as ledger
 from domain.payments.providers.registry import strategy_for
-from domain.payments.services import record_payment
+from domain.payments.services import StartedPayment, record_payment
 from domain.payments.webhooks import receive_webhook
-from tests.factories import BookingFactory
+from tests.factories import BookingFactory, UserFactory
 from tests.waiting import wait_until
 
 WEBHOOK_URL = {"STRIPE": "/api/payments/webhook/stripe/", "BKASH": "/api/payments/webhook/bkash/"}
@@ -25,7 +26,9 @@ def booking_with_payment(provider: str = "STRIPE", **booking_fields):
 
 def start_payment_of(booking, provider: str = "STRIPE", attempt: int = 1) -> Payment:
     """Start a payment of `booking` as the payment.initiate operation does: provider call, then record."""
-    started = strategy_for(provider).start_payment(booking, {}, f"test-operation-{booking.pk}-{attempt}")
+    key = f"test-operation-{booking.pk}-{attempt}"
+    answer = strategy_for(provider).start_payment(booking, {}, key)
+    started = StartedPayment(answer=answer, operation_id=key)
     return record_payment(user=booking.user, booking_id=booking.pk, provider=provider, started=started)
 
 
@@ -72,3 +75,23 @@ def given_up_event() -> tuple[Booking, WebhookEvent]:
         status="FAILED", attempts=10, finished_at=timezone.now(), outcome="gave up: Gave up after 10 attempts."
     )
     return booking, event
+
+
+def paid_at_provider(payment: Payment) -> None:
+    """The customer finished paying at the (simulated) provider: what its webhook then reports."""
+    ledger.record_outcome(payment.provider, payment.transaction_id, ledger.SUCCEEDED)
+
+
+def late_success_for_a_taken_property(provider: str = "STRIPE") -> tuple[Payment, WebhookEvent]:
+    """A payment whose SUCCESS arrives (stored, not yet applied) after its booking expired and someone else
+    booked the property: money that cannot be kept."""
+    booking, payment = booking_with_payment(provider)
+    expire(booking)
+    create_booking(user=UserFactory(), property_id=booking.property_id)
+    paid_at_provider(payment)
+    return payment, stored_event(payment, "SUCCESS")
+
+
+def history_of(payment: Payment) -> list[tuple[str, str, str]]:
+    """The payment's history as (entry, source, source id), oldest first."""
+    return list(PaymentHistory.objects.filter(payment=payment).values_list("entry", "source", "source_id"))

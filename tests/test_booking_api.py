@@ -10,6 +10,7 @@ from domain.operations.services import execute_operation
 from domain.properties.models import Property
 from tests.conftest import BOOKING_CREATE_URL, client_for, wait_for_operation
 from tests.factories import BookingFactory, PropertyFactory
+from tests.payments import start_payment_of
 
 pytestmark = pytest.mark.django_db
 
@@ -130,15 +131,15 @@ def test_the_list_is_own_newest_first_and_paginated(auth_client, user):
 @pytest.mark.parametrize("rows", [2, 12])
 def test_the_list_runs_a_fixed_number_of_queries(auth_client, user, rows):
     for _ in range(rows):
-        BookingFactory(user=user)
+        start_payment_of(BookingFactory(user=user))
 
     with CaptureQueriesContext(connection) as queries:
         response = auth_client.get("/api/bookings/")
 
     assert response.status_code == 200
-    assert len(response.json()["results"]) == rows
-    # user, count, page (JWT auth reads the user)
-    assert len(queries) == 3
+    assert [b["payment"]["status"] for b in response.json()["results"]] == ["INITIATED"] * rows
+    # user, count, page, the page's payments (JWT auth reads the user)
+    assert len(queries) == 4
 
 
 def test_polling_runs_a_fixed_number_of_queries():
@@ -153,4 +154,4 @@ def test_polling_runs_a_fixed_number_of_queries():
         client.get(url)
 
     assert len(pending) == 2  # user, operation
-    assert len(final) == 3  # user, operation, the booking it produced
+    assert len(final) == 4  # user, operation, the booking it produced, its payments

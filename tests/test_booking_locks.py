@@ -9,7 +9,8 @@ from django.utils import timezone
 from domain.bookings.models import Booking
 from domain.bookings.services import cancel_booking, create_booking, expire_booking
 from domain.payments.providers.registry import strategy_for
-from domain.payments.services import record_payment
+from domain.payments.services import StartedPayment, record_payment
+from domain.payments.staff_refunds import cancel_paid_booking_with_refund
 from domain.payments.webhooks import apply_webhook_event
 from domain.properties.models import Property
 from domain.users.models import User
@@ -21,8 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def start_payment_again(booking, payment):
-    started = strategy_for("BKASH").start_payment(booking, {}, "lock-order-test")
+    answer = strategy_for("BKASH").start_payment(booking, {}, "lock-order-test")
+    started = StartedPayment(answer=answer, operation_id="lock-order-test")
     return lambda: record_payment(user=booking.user, booking_id=booking.pk, provider="BKASH", started=started)
+
+
+def refund_as_staff(booking, payment):
+    return lambda: cancel_paid_booking_with_refund(booking_id=booking.pk, staff_username="staff")
 
 
 def apply_a_failure(booking, payment):
@@ -37,6 +43,7 @@ PATHS = {
     "expire": lambda booking, payment: lambda: expire_booking(booking.pk, timezone.now() + timedelta(days=1)),
     "record-payment": start_payment_again,
     "webhook": apply_a_failure,
+    "staff-refund": refund_as_staff,
 }
 
 

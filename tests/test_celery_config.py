@@ -6,13 +6,13 @@ from domain.errors import ErrorCode
 from domain.notices.models import Notice
 from domain.operations.kinds import OPERATION_KINDS
 from domain.operations.models import Operation
-from domain.payments.models import WebhookEvent
+from domain.payments.models import Refund, WebhookEvent
 from tasks.jobs import JOB_TASKS
 from tasks.maintenance import redispatch_jobs
 from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
 from tests.workers import QUEUES, REPO
 
-JOB_QUEUES = {kind.queue for kind in OPERATION_KINDS.values()} | {WebhookEvent().queue, Notice().queue}
+JOB_QUEUES = {kind.queue for kind in OPERATION_KINDS.values()} | {WebhookEvent().queue, Notice().queue, Refund().queue}
 
 
 def test_messages_are_acknowledged_after_the_task_and_requeued_if_the_worker_dies():
@@ -70,7 +70,7 @@ def test_every_kind_of_operation_has_a_result_shape_and_declared_codes():
 
 
 def test_every_kind_of_job_has_a_task():
-    assert set(JOB_TASKS) == {Operation, WebhookEvent, Notice}
+    assert set(JOB_TASKS) == {Operation, WebhookEvent, Notice, Refund}
 
 
 def test_the_procfile_worker_and_the_test_workers_consume_every_queue():

@@ -6,7 +6,7 @@ from django.urls import reverse
 from domain.bookings.models import Booking
 from domain.operations.kinds import BOOKING_CANCEL, BookingCancelArguments
 from domain.operations.services import start_operation
-from domain.payments.models import WebhookEvent
+from domain.payments.models import Refund, WebhookEvent
 from domain.payments.webhooks import apply_webhook_event
 from tests.payments import booking_with_payment, stored_event
 
@@ -37,11 +37,13 @@ def test_records_written_by_services_cannot_be_changed_or_deleted_in_the_admin(a
     operation, _ = start_operation(
         owner=booking.user, kind=BOOKING_CANCEL, arguments=BookingCancelArguments(booking_id=booking.pk)
     )
+    refund = Refund.objects.create(payment=payment, amount=payment.amount, reason="test")
 
     for name, pk in [
         ("bookings_booking", booking.pk),
         ("operations_operation", operation.pk),
         ("payments_payment", payment.pk),
+        ("payments_refund", refund.pk),
         ("payments_webhookevent", event.pk),
     ]:
         assert admin_client.get(reverse(f"admin:{name}_change", args=[pk])).status_code == 200, name

@@ -44,8 +44,10 @@ def test_stripe_payment_starts_with_a_payment_intent(celery_worker):
     assert done["status"] == "SUCCEEDED", done
     payment = done["result"]
     assert set(payment) == {
-        "id", "booking", "provider", "status", "transaction_id", "amount", "raw_response", "created_at", "updated_at"
+        "id", "booking", "provider", "status", "transaction_id", "amount", "refunded_amount", "raw_response",
+        "created_at", "updated_at",
     }
+    assert payment["refunded_amount"] == "0.00"
     assert (payment["booking"], payment["provider"], payment["status"]) == (booking.pk, "STRIPE", "INITIATED")
     assert payment["amount"] == "1250000.50"
     intent = payment["raw_response"]
@@ -79,16 +81,21 @@ def test_bkash_payment_starts_with_a_checkout_url(celery_worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_initiating_again_updates_the_single_payment_with_a_new_transaction(celery_worker):
+def test_initiating_again_keeps_the_first_transaction_and_the_booking_shows_the_newest(celery_worker):
     booking = BookingFactory()
     client = client_for(booking.user)
 
     first = initiate(client, booking.pk, "STRIPE")["result"]
     second = initiate(client, booking.pk, "BKASH")["result"]
 
-    assert second["id"] == first["id"]
+    assert second["id"] != first["id"]
     assert second["provider"] == "BKASH" and second["transaction_id"] != first["transaction_id"]
-    assert Payment.objects.count() == 1
+    assert Payment.objects.get(pk=first["id"]).transaction_id == first["transaction_id"]
+    shown = client.get(f"/api/bookings/{booking.pk}/").json()["payment"]
+    assert shown == {
+        "id": second["id"], "provider": "BKASH", "status": "INITIATED", "amount": str(booking.total_amount),
+        "refunded_amount": "0.00", "transaction_id": second["transaction_id"],
+    }
 
 
 @pytest.mark.django_db(transaction=True)

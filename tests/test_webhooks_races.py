@@ -9,7 +9,7 @@ from django.utils import timezone
 from domain.bookings.models import Booking
 from domain.bookings.services import create_booking, expire_stale_bookings
 from domain.errors import DomainError
-from domain.payments.models import Payment, WebhookEvent
+from domain.payments.models import Payment, Refund, WebhookEvent
 from domain.payments import webhooks
 from domain.payments.webhooks import apply_webhook_event
 from domain.properties.models import Property
@@ -17,7 +17,9 @@ from tasks.maintenance import redispatch_jobs
 from tests.concurrency import run_at_once
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.payments import booking_with_payment, post_webhook, stored_event, wait_for_event, webhook_body
+from tests.payments import (
+    booking_with_payment, post_webhook, start_payment_of, stored_event, wait_for_event, webhook_body,
+)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +38,7 @@ def assert_consistent(prop_id):
     assert len(holding) <= 1, holding
     assert Property.objects.get(pk=prop_id).is_available is (not holding)
     for booking in Booking.objects.filter(property_id=prop_id, status=Booking.Status.PAID):
-        assert booking.payment.status == Payment.Status.SUCCESS and not booking.payment.needs_refund
+        assert [p.status for p in booking.payments.all()] == [Payment.Status.SUCCESS]
     return holding
 
 
@@ -65,14 +67,15 @@ def test_success_racing_the_expiry_and_a_new_booking_ends_consistent(round_):
         assert isinstance(created, DomainError) and created.code == "property_unavailable"
     holding = assert_consistent(booking.property_id)
     booking, payment = Booking.objects.get(pk=booking.pk), Payment.objects.get(pk=payment.pk)
-    assert payment.status == Payment.Status.SUCCESS
     assert WebhookEvent.objects.get(pk=event.pk).result == WebhookEvent.Result.APPLIED
     if booking.status == Booking.Status.PAID:
         # The payment won, or came after the expiry but before the newcomer.
         assert holding == [booking] and isinstance(created, Exception)
+        assert payment.status == Payment.Status.SUCCESS and not Refund.objects.exists()
     else:
-        # Expired, the newcomer took the property, then the money came.
-        assert booking.status == Booking.Status.EXPIRED and payment.needs_refund
+        # Expired, the newcomer took the property, then the money came: it goes back.
+        assert booking.status == Booking.Status.EXPIRED and payment.status == Payment.Status.REFUND_PENDING
+        assert Refund.objects.get().payment == payment
         assert holding[0].user == newcomer
 
 
@@ -154,17 +157,28 @@ def test_the_sweeper_redispatches_an_event_whose_task_was_lost(celery_worker, se
     assert not WebhookEvent.objects.get(pk=just_received.pk).is_final
 
 
-def test_a_success_for_a_replaced_transaction_is_rejected_loudly(caplog):
+def test_a_success_for_a_transaction_a_newer_payment_replaced_is_refunded_and_the_booking_waits_on_the_newer():
     booking, first = booking_with_payment("STRIPE")
-    old_transaction = first.transaction_id
-    Payment.objects.filter(pk=first.pk).update(transaction_id="pi_started_again")
-    event = stored_event(first, "SUCCESS")  # for the transaction the payment had before
+    newer = start_payment_of(booking, "STRIPE", attempt=2)
+    event = stored_event(first, "SUCCESS")  # the transaction the customer started first
 
     apply_webhook_event(event.pk)
 
     event.refresh_from_db()
-    assert event.result == WebhookEvent.Result.REJECTED
-    assert f"SUCCESS for transaction {old_transaction} of booking {booking.pk}" in caplog.text
+    assert event.result == WebhookEvent.Result.APPLIED
+    first.refresh_from_db()
+    assert first.status == Payment.Status.REFUND_PENDING and Refund.objects.get().payment == first
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
+    assert Payment.objects.get(pk=newer.pk).status == Payment.Status.INITIATED
+
+
+def test_a_failure_of_a_transaction_a_newer_payment_replaced_leaves_the_booking_waiting_on_the_newer():
+    booking, first = booking_with_payment("STRIPE")
+    start_payment_of(booking, "STRIPE", attempt=2)
+
+    apply_webhook_event(stored_event(first, "FAILED").pk)
+
+    assert Payment.objects.get(pk=first.pk).status == Payment.Status.FAILED
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
 
 

@@ -1,19 +1,34 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from domain.bookings.models import Booking
 from domain.limits import MAX_ID
+from domain.payments.models import Payment
 from domain.properties.models import Property
+
+
+class BookingPaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "provider", "status", "amount", "refunded_amount", "transaction_id"]
 
 
 class BookingSerializer(serializers.ModelSerializer):
     property_slug = serializers.CharField(source="property.slug", read_only=True)
+    payment = serializers.SerializerMethodField()
 
     class Meta:
         model = Booking
         fields = [
             "id", "property", "property_slug", "user", "total_amount", "status",
-            "expires_at", "created_at", "updated_at",
+            "expires_at", "payment", "created_at", "updated_at",
         ]
+
+    @extend_schema_field(BookingPaymentSerializer(allow_null=True))
+    def get_payment(self, booking) -> dict | None:
+        # Its current payment, the newest; from the prefetched list when the selector gave one.
+        current = next(iter(booking.payments.all()), None)
+        return BookingPaymentSerializer(current).data if current is not None else None
 
 
 class BookingCreateSerializer(serializers.Serializer):

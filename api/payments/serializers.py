@@ -11,7 +11,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "booking", "provider", "status", "transaction_id", "amount", "raw_response",
+            "id", "booking", "provider", "status", "transaction_id", "amount", "refunded_amount", "raw_response",
             "created_at", "updated_at",
         ]
 

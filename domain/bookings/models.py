@@ -14,6 +14,12 @@ class Booking(models.Model):
         USER_CANCELED = "USER_CANCELED"
         EXPIRED = "EXPIRED"
         PAYMENT_FAILED = "PAYMENT_FAILED"
+        # Staff canceled it, paid, and refunded its payment.
+        STAFF_CANCELED = "STAFF_CANCELED"
+
+    # A booking ended for one of these is never brought back by a late payment:
+    # someone decided it ends, and its money goes back.
+    FINAL_REASONS = (EndReason.USER_CANCELED, EndReason.STAFF_CANCELED)
 
     # A booking in one of these holds its property.
     HOLDING_STATUSES = (Status.PENDING, Status.PAID)

@@ -2,5 +2,8 @@ from .models import Booking
 
 
 def bookings_of(user):
-    """The user's bookings, newest first."""
-    return Booking.objects.filter(user=user).select_related("property").order_by("-created_at", "-id")
+    """The user's bookings, newest first, each with its payments (its current one first)."""
+    return (
+        Booking.objects.filter(user=user).select_related("property").prefetch_related("payments")
+        .order_by("-created_at", "-id")
+    )

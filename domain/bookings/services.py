@@ -12,6 +12,7 @@ from domain.properties.services import set_property_availability
 
 from .locks import lock_booking, lock_user_and_property
 from .models import Booking
+from .signals import booking_ended
 
 
 def create_booking(*, user, property_id: int) -> Booking:
@@ -77,13 +78,15 @@ def is_held(locked_property: Property) -> bool:
 def pay_booking(booking: Booking) -> bool:
     """Mark a locked booking PAID; returns False when it cannot be.
 
-    A booking that ended before its money arrived (expired, or canceled: by a
-    failed payment the provider later turned into a success, or by its user
-    while the payment was under way) is paid if its property is still
-    bookable and nobody holds it: it holds the property again. Otherwise it
-    stays as it is, and the money must be refunded.
+    A booking that expired before its money arrived (or was canceled by a
+    failed payment the provider later turned into a success) is paid if its
+    property is still bookable and nobody holds it: it holds the property
+    again. One its user (or staff) canceled is never brought back: someone
+    decided it ends. Otherwise it stays as it is, and the money must be refunded.
     """
     if booking.status != Booking.Status.PENDING:
+        if booking.end_reason in Booking.FINAL_REASONS:
+            return False
         if booking.property.status != Property.Status.ACTIVE or is_held(booking.property):
             return False
         set_property_availability([booking.property_id], available=False)
@@ -127,6 +130,7 @@ def cancel_booking(*, user, booking_id: int) -> Booking:
 _ENDED_STATUS = {
     Booking.EndReason.USER_CANCELED: Booking.Status.CANCELED,
     Booking.EndReason.PAYMENT_FAILED: Booking.Status.CANCELED,
+    Booking.EndReason.STAFF_CANCELED: Booking.Status.CANCELED,
     Booking.EndReason.EXPIRED: Booking.Status.EXPIRED,
 }
 
@@ -135,12 +139,14 @@ def end_booking(booking: Booking, *, reason: Booking.EndReason) -> None:
     """End a locked holding booking for `reason`, CANCELED or EXPIRED by it, and free its property.
 
     The reason and the time are recorded: they decide the re-book cooldown.
+    Whoever depends on bookings hears of it (`signals.booking_ended`).
     """
     booking.status = _ENDED_STATUS[reason]
     booking.end_reason = reason
     booking.ended_at = timezone.now()
     booking.save(update_fields=["status", "end_reason", "ended_at", "updated_at"])
     set_property_availability([booking.property_id], available=True)
+    booking_ended.send(sender=Booking, booking=booking, reason=reason)
 
 
 def expire_booking(booking_id: int, now) -> bool:

@@ -16,8 +16,7 @@ from domain.bookings.models import Booking
 from domain.bookings.services import cancel_booking, create_booking
 from domain.errors import ErrorCode
 from domain.payments.models import Payment
-from domain.payments.providers.base import ProviderPayment
-from domain.payments.services import record_payment, start_payment
+from domain.payments.services import StartedPayment, record_payment, start_payment
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,14 +93,14 @@ class PaymentInitiateArguments:
     payload: dict
 
 
-def _start_payment(*, owner, arguments: PaymentInitiateArguments, idempotency_key: str) -> ProviderPayment:
+def _start_payment(*, owner, arguments: PaymentInitiateArguments, idempotency_key: str) -> StartedPayment:
     return start_payment(
         user=owner, booking_id=arguments.booking_id, provider=arguments.provider,
         payload=arguments.payload, idempotency_key=idempotency_key,
     )
 
 
-def _record_payment(*, owner, arguments: PaymentInitiateArguments, prepared: ProviderPayment) -> Payment:
+def _record_payment(*, owner, arguments: PaymentInitiateArguments, prepared: StartedPayment) -> Payment:
     return record_payment(user=owner, booking_id=arguments.booking_id, provider=arguments.provider, started=prepared)
 
 

@@ -1,18 +1,45 @@
 from django.contrib import admin, messages
 
 from domain.admin import ViewOnlyAdmin
-
 from domain.errors import DomainError
 
-from .models import Payment, WebhookEvent
+from .models import Payment, PaymentHistory, Refund, WebhookEvent
 from .webhooks import replay_failed_event
+
+
+class PaymentHistoryInline(admin.TabularInline):
+    """The payment's history, oldest first: append-only, so shown and never edited."""
+
+    model = PaymentHistory
+    fields = ["created_at", "entry", "status", "source", "source_id", "detail"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Payment)
 class PaymentAdmin(ViewOnlyAdmin):
-    list_display = ["id", "booking", "provider", "status", "amount", "needs_refund", "transaction_id", "created_at"]
-    list_filter = ["provider", "status", "needs_refund"]
+    list_display = [
+        "id", "booking", "provider", "status", "amount", "refunded_amount", "transaction_id", "created_at",
+    ]
+    list_filter = ["provider", "status"]
     search_fields = ["transaction_id"]
+    inlines = [PaymentHistoryInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(ViewOnlyAdmin):
+    list_display = [
+        "id", "payment", "amount", "status", "attempts", "provider_refund_id", "requested_by", "outcome", "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["provider_refund_id", "payment__transaction_id"]
 
 
 @admin.register(WebhookEvent)

@@ -11,6 +11,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         check_webhook_secrets()
+        from . import receivers  # noqa: F401  (connects them)
 
 
 def check_webhook_secrets() -> None:

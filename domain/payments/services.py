@@ -1,5 +1,7 @@
 """Starting a payment for a booking: the provider call outside any lock, the record under the booking's lock."""
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from domain.bookings.locks import lock_booking
@@ -7,12 +9,22 @@ from domain.bookings.models import Booking
 from domain.bookings.services import extend_hold_for_payment
 from domain.errors import DomainError, ErrorCode
 
+from . import history
+from .cancels import cancel_open_payments_after_commit
 from .models import Payment
 from .providers.base import ProviderError, ProviderPayment
 from .providers.registry import strategy_for
 
 
-def start_payment(*, user, booking_id: int, provider: str, payload: dict, idempotency_key: str) -> ProviderPayment:
+@dataclass(frozen=True)
+class StartedPayment:
+    """A payment the provider started, and the operation that asked (its id was the idempotency key)."""
+
+    answer: ProviderPayment
+    operation_id: str
+
+
+def start_payment(*, user, booking_id: int, provider: str, payload: dict, idempotency_key: str) -> StartedPayment:
     """Ask the provider to start a payment for the user's booking, holding no lock.
 
     A slow provider then delays only this payment; the booking's state is
@@ -22,33 +34,43 @@ def start_payment(*, user, booking_id: int, provider: str, payload: dict, idempo
     booking = Booking.objects.filter(pk=booking_id, user=user).first()
     _check_payable(booking)
     try:
-        return strategy_for(provider).start_payment(booking, payload, idempotency_key)
+        answer = strategy_for(provider).start_payment(booking, payload, idempotency_key)
     except ProviderError as error:
         raise DomainError(ErrorCode.PROVIDER_ERROR, str(error)) from error
+    return StartedPayment(answer=answer, operation_id=idempotency_key)
 
 
-def record_payment(*, user, booking_id: int, provider: str, started: ProviderPayment) -> Payment:
-    """Record a started payment as the booking's single Payment, if the booking can still be paid.
+def record_payment(*, user, booking_id: int, provider: str, started: StartedPayment) -> Payment:
+    """Record a started payment as the booking's current Payment, if the booking can still be paid.
 
     The booking may have been paid, canceled or expired while the provider
-    was being called: the rules are checked again under its lock. The
-    booking's hold is extended (once) for the customer to finish paying.
+    was being called: the rules are checked again under its lock. Each
+    provider transaction keeps a row of its own (the newest is the booking's
+    current payment), so that an earlier one that succeeds late is seen and
+    refunded, not overwritten; the earlier ones still open are canceled at
+    their provider after the commit. The booking's hold is extended (once)
+    for the customer to finish paying.
     """
+    answer = started.answer
     with transaction.atomic():
         booking = lock_booking(booking_id, user=user)
         _check_payable(booking)
-        if started.amount != booking.total_amount:
+        if answer.amount != booking.total_amount:
             raise DomainError(ErrorCode.PROVIDER_ERROR, "The provider's amount is not the booking's total.")
         extend_hold_for_payment(booking)
-        payment, _ = Payment.objects.update_or_create(
-            booking=booking,
-            defaults={
-                "provider": provider,
-                "status": Payment.Status.INITIATED,
-                "transaction_id": started.transaction_id,
-                "amount": booking.total_amount,
-                "raw_response": started.raw_response,
-            },
+        payment = Payment.objects.create(
+            booking=booking, provider=provider, transaction_id=answer.transaction_id,
+            amount=booking.total_amount, raw_response=answer.raw_response,
+        )
+        source = {"source": history.Source.OPERATION, "source_id": started.operation_id}
+        history.record(payment, history.Entry.STARTED, **source, detail=f"{provider} payment of {payment.amount}")
+        history.record(
+            payment, history.Entry.PROVIDER_ANSWERED, **source,
+            detail=f"transaction {answer.transaction_id}: "
+            f"{answer.raw_response.get('status') or answer.raw_response.get('transactionStatus')}",
+        )
+        cancel_open_payments_after_commit(
+            booking_id=booking.pk, why=f"replaced by payment {payment.pk}", keep_id=payment.pk
         )
     return payment
 

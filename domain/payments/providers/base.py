@@ -14,11 +14,12 @@ from domain.bookings.models import Booking
 from domain.errors import DomainError, ErrorCode
 from domain.limits import MAX_ID
 
-WEBHOOK_STATUSES = ("SUCCESS", "FAILED")
+# REFUNDED: the provider confirms a refund that it had answered as pending.
+WEBHOOK_STATUSES = ("SUCCESS", "FAILED", "REFUNDED")
 
 
 class ProviderError(Exception):
-    """The provider refused or failed to start a payment; its message is shown to the client."""
+    """The provider refused or failed a request (start, refund, cancel, retrieve); its message says why."""
 
 
 class InvalidWebhook(DomainError):
@@ -31,6 +32,27 @@ class ProviderPayment:
 
     transaction_id: str
     amount: Decimal
+    raw_response: dict
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    """The provider's answer to a refund: done at once (`succeeded`) or confirmed later by webhook (`pending`)."""
+
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"
+
+    refund_id: str
+    status: str
+    raw_response: dict
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    """What the provider says of a payment when asked: a webhook status it would have sent (`SUCCESS`,
+    `FAILED`), or None while the customer has not finished."""
+
+    status: str | None
     raw_response: dict
 
 
@@ -93,6 +115,20 @@ class PaymentStrategy(ABC):
         network. The provider dedupes on `idempotency_key`, so a redelivered
         task does not open a second payment. Raises ProviderError.
         """
+
+    @abstractmethod
+    def refund(self, payment, amount: Decimal, idempotency_key: str) -> ProviderRefund:
+        """Refund `amount` of a succeeded payment. Called with no lock held; the provider dedupes on
+        `idempotency_key`, so a run repeated after a crash gets the first refund back. Raises ProviderError."""
+
+    @abstractmethod
+    def cancel_payment(self, payment, idempotency_key: str) -> dict:
+        """Cancel a payment the customer has not finished, so that it can no longer succeed; returns the
+        provider's answer. Called with no lock held. Raises ProviderError."""
+
+    @abstractmethod
+    def retrieve(self, payment) -> ProviderState:
+        """Ask the provider where a payment stands (a webhook may have been lost). Raises ProviderError."""
 
     @abstractmethod
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> None:

@@ -1,0 +1,40 @@
+"""Canceling at the provider the payments of a booking that ended unpaid, so that a late success is rare.
+
+A provider call, so never under a lock: it runs once the transaction that
+ended the booking has committed. It is best effort: a cancel lost with a
+dying worker, or refused, leaves a payment that may still succeed, and
+such a success is refunded by itself (webhooks.py).
+"""
+
+import logging
+
+from django.db import transaction
+
+from . import history
+from .models import Payment
+from .providers.base import ProviderError
+from .providers.registry import strategy_for
+
+logger = logging.getLogger(__name__)
+
+
+def cancel_open_payments_after_commit(*, booking_id: int, why: str, keep_id: int | None = None) -> None:
+    """Once the current transaction commits, cancel at their provider the booking's payments still
+    INITIATED, but the one `keep_id` names (a payment just started, which replaces the others)."""
+    transaction.on_commit(lambda: _cancel_open_payments(booking_id=booking_id, why=why, keep_id=keep_id))
+
+
+def _cancel_open_payments(*, booking_id: int, why: str, keep_id: int | None) -> None:
+    for payment in Payment.objects.filter(booking_id=booking_id, status=Payment.Status.INITIATED).exclude(pk=keep_id):
+        _cancel(payment, why=why)
+
+
+def _cancel(payment: Payment, *, why: str) -> None:
+    try:
+        answer = strategy_for(payment.provider).cancel_payment(payment, idempotency_key=f"cancel-{payment.pk}")
+    except ProviderError as error:
+        logger.warning("could not cancel %s at its provider: %s", payment, error)
+        detail = f"{why}; the provider refused the cancel: {error}"
+    else:
+        detail = f"{why}; the provider answered {answer.get('status') or answer.get('transactionStatus')}"
+    history.record(payment, history.Entry.CANCEL_REQUESTED, source=history.Source.SYSTEM, detail=detail)

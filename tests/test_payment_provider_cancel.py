@@ -1,0 +1,75 @@
+"""Expiry and cancel also cancel the provider's pending payment, after the commit and with no lock held."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from domain.bookings.models import Booking
+from domain.bookings.services import expire_stale_bookings
+from domain.operations.kinds import BOOKING_CANCEL, BookingCancelArguments
+from domain.operations.services import execute_operation, start_operation
+from domain.payments.providers import simulated_ledger as ledger
+from domain.payments.providers.registry import strategy_for
+from tests.concurrency import row_locked
+from tests.payments import booking_with_payment, start_payment_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize("provider", ["STRIPE", "BKASH"])
+def test_an_expired_booking_has_its_open_payment_canceled_at_the_provider(provider):
+    booking, payment = booking_with_payment(provider)
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert expire_stale_bookings() == 1
+
+    assert ledger.state_of(provider, payment.transaction_id) == ledger.CANCELED
+    assert payment.history.filter(entry="CANCEL_REQUESTED").count() == 1
+    state = strategy_for(provider).retrieve(payment)
+    assert state.status is None
+    assert state.raw_response.get("status", state.raw_response.get("transactionStatus")) in ("canceled", "Cancelled")
+
+
+def test_a_payment_started_again_cancels_the_open_one_it_replaces():
+    booking, replaced = booking_with_payment("STRIPE")
+
+    current = start_payment_of(booking, "BKASH", attempt=2)
+
+    assert ledger.state_of("STRIPE", replaced.transaction_id) == ledger.CANCELED
+    assert ledger.state_of("BKASH", current.transaction_id) == ledger.OPEN
+    assert "replaced by payment" in replaced.history.get(entry="CANCEL_REQUESTED").detail
+
+
+def test_a_booking_its_user_cancels_has_its_payment_canceled_at_the_provider_after_the_commit(monkeypatch):
+    booking, payment = booking_with_payment("STRIPE")
+    operation, _ = start_operation(
+        owner=booking.user, kind=BOOKING_CANCEL, arguments=BookingCancelArguments(booking_id=booking.pk)
+    )
+    seen_during_the_transaction = []
+    original_cancel = ledger.cancel
+
+    def cancel_and_look(provider, transaction_id):
+        # Called after the commit: the booking is CANCELED for everyone, and another connection can lock it.
+        seen_during_the_transaction.append(Booking.objects.get(pk=booking.pk).status)
+        with row_locked(Booking, booking.pk):
+            return original_cancel(provider, transaction_id)
+
+    monkeypatch.setattr(ledger, "cancel", cancel_and_look)
+
+    execute_operation(operation.pk)
+
+    assert seen_during_the_transaction == [Booking.Status.CANCELED]
+    assert ledger.state_of("STRIPE", payment.transaction_id) == ledger.CANCELED
+
+
+def test_a_payment_the_customer_already_finished_refuses_the_cancel_and_the_history_says_so():
+    booking, payment = booking_with_payment("STRIPE")
+    ledger.record_outcome("STRIPE", payment.transaction_id, ledger.SUCCEEDED)
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    expire_stale_bookings()
+
+    entry = payment.history.get(entry="CANCEL_REQUESTED")
+    assert "refused" in entry.detail and "already succeeded" in entry.detail
+    assert ledger.state_of("STRIPE", payment.transaction_id) == ledger.SUCCEEDED
