@@ -23,3 +23,14 @@ def recommended_ids(client, category_id) -> list[int]:
 def file_cache_at(path) -> dict:
     """CACHES for Django's file cache in `path`: the embedded stack's cache."""
     return {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(path)}}
+
+
+def list_is_cached(category_id) -> bool:
+    """Whether the next request for `category_id` is a hit, on whichever cache is configured."""
+    from django.core.cache import cache
+
+    from domain.properties import recommendation_cache, recommendation_lists, recommendations
+
+    if recommendations._on_redis():
+        return recommendation_lists.cached_list(category_id=category_id, fallback=list) is not None
+    return cache.get(recommendation_cache.ids_key(category_id)) is not None
