@@ -16,21 +16,10 @@ from domain.properties.recommendations import recommended_property_ids
 from tests.concurrency import run_at_once
 from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
 from tests.network import free_port
-from tests.recommendations import RECOMMENDED_URL, file_cache_at, get_recommended, list_is_cached, recommended_ids
+from tests.recommendations import (
+    RECOMMENDED_URL, expected_ids, file_cache_at, get_recommended, list_is_cached, recommended_ids,
+)
 from tests.redis_servers import own_redis_server
-
-def naive_subtree(category: Category) -> list[Category]:
-    """The reference: a recursive walk, one query per category."""
-    return [category] + [c for child in category.children.all() for c in naive_subtree(child)]
-
-
-def expected_ids(category: Category) -> list[int]:
-    listed = [
-        p for c in naive_subtree(category) for p in c.properties.all()
-        if p.status == Property.Status.ACTIVE and p.is_available
-    ]
-    return [p.id for p in sorted(listed, key=lambda p: (p.created_at, p.id), reverse=True)]
-
 
 def redis_cache_at(port: int) -> dict:
     return {
@@ -100,6 +89,22 @@ def test_only_active_and_available_properties_newest_first(api_client, db):
     assert [row["id"] for row in body["results"]] == [newer.id, older.id]
     assert body["results"][0]["slug"] == newer.slug
     assert body["results"][0]["category"] == child.id
+
+
+def test_ties_in_created_at_are_ordered_by_id_descending_on_a_hit_as_on_a_miss(api_client, db):
+    category = CategoryFactory()
+    props = create_properties([category], 12)
+    # Two groups of equal created_at, a microsecond apart: the score must not round them together.
+    first = props[0].created_at.replace(microsecond=1)
+    Property.objects.filter(pk__in=[p.pk for p in props[:6]]).update(created_at=first)
+    Property.objects.filter(pk__in=[p.pk for p in props[6:]]).update(created_at=first.replace(microsecond=2))
+    expected = [p.pk for p in sorted(props[6:], key=lambda p: -p.pk)] + [p.pk for p in sorted(props[:6], key=lambda p: -p.pk)]
+
+    miss = recommended_ids(api_client, category.id)
+    hit_pages = [row["id"] for page in (1, 2, 3) for row in
+                 get_recommended(api_client, category.id, page=page, page_size=4).json()["results"]]
+
+    assert miss == hit_pages == expected
 
 
 def test_pagination_counts_from_the_cached_ids(api_client, db):

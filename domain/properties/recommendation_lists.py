@@ -50,7 +50,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
@@ -69,6 +69,7 @@ SNAPSHOT_CHUNK = 5_000
 DROP_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 16, 32, 64)
 
 ID_DIGITS = 19  # 2**63 - 1 has 19 digits
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def member(property_id: int) -> str:
@@ -76,7 +77,8 @@ def member(property_id: int) -> str:
 
 
 def score(created_at: datetime) -> int:
-    return int(created_at.timestamp() * 1_000_000)
+    # Integer arithmetic: a float timestamp times a million can round a microsecond off.
+    return (created_at - EPOCH) // timedelta(microseconds=1)
 
 
 def _connection():
