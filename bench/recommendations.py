@@ -18,12 +18,14 @@ catalog (the root) and at a leaf, alternating, first idle, then while N
 clients book properties through the real pipeline (POST, the worker's task
 and its after-commit list updates, long-polled status URLs) as fast as they
 can: p50/p99 of each, the bookings per second, the Redis bytes sent per
-idle hit (INFO's total_net_output_bytes before and after, over the hits
-alone) and the worker's CPU per booking (from /proc).
+idle hit (INFO's total_net_output_bytes before and after hits made
+in-process, so that the throttle's own cache traffic is not counted) and
+the worker's CPU per booking (from /proc).
 """
 
 import argparse
 import http.client
+import multiprocessing
 import os
 import statistics
 import sys
@@ -125,46 +127,72 @@ def alternating_hits(connection, paths: list[str], count: int) -> dict[str, list
 
 class BookingStream:
     """`len(tokens)` clients, each booking its own free properties one after another (POST, then the
-    long-polled status URL) until stopped."""
+    long-polled status URL) until stopped, in a process of their own: in this one, their threads
+    would take the interpreter lock from the requests being timed."""
 
     def __init__(self, port: int, client_tokens: list[str]):
         property_ids = free_property_ids(len(client_tokens) * BOOKINGS_PER_CLIENT)
-        shares = [property_ids[n::len(client_tokens)] for n in range(len(client_tokens))]
-        self.stopping, self.finals, self.lock = threading.Event(), 0, threading.Lock()
-        self.threads = [threading.Thread(target=self._run, args=(port, token, share), daemon=True)
-                        for token, share in zip(client_tokens, shares)]
+        self.shares = [property_ids[n::len(client_tokens)] for n in range(len(client_tokens))]
+        self.port, self.client_tokens = port, client_tokens
+        self.stopping, self._finals = multiprocessing.Event(), multiprocessing.Value("i", 0)
 
-    def _run(self, port: int, token: str, share: list[int]) -> None:
-        client = Client(port, token)
+    @property
+    def finals(self) -> int:
+        return self._finals.value
+
+    def _book_all(self, token: str, share: list[int]) -> None:
+        client = Client(self.port, token)
         for property_id in share:
             if self.stopping.is_set():
                 return
             client.book(property_id)
-            with self.lock:
-                self.finals += 1
+            with self._finals.get_lock():
+                self._finals.value += 1
+
+    def _run(self) -> None:
+        threads = [threading.Thread(target=self._book_all, args=(token, share), daemon=True)
+                   for token, share in zip(self.client_tokens, self.shares)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def __enter__(self):
-        for thread in self.threads:
-            thread.start()
+        from django.db import connections
+
+        connections.close_all()  # the child must not share this process's database connection
+        self.process = multiprocessing.get_context("fork").Process(target=self._run, daemon=True)
+        self.process.start()
         return self
 
     def __exit__(self, *exc):
         self.stopping.set()
-        for thread in self.threads:
-            thread.join(60)
+        self.process.join(60)
+
+
+def redis_bytes_per_hit(redis_url: str, category_id: int, count: int = 200) -> float:
+    """Bytes Redis sends for one hit's reads (the count and a page of 20), measured here in-process
+    with INFO before and after `count` hits, so that no other request's traffic is counted."""
+    from domain.properties.recommendations import recommended_property_ids
+
+    server = redis.Redis.from_url(redis_url)
+    recommended_property_ids(category_id)[0:20]
+    before = redis_bytes_sent(server)
+    for _ in range(count):
+        recommended_property_ids(category_id)[0:20]
+    measured = redis_bytes_sent(server) - before
+    # The delta counts the first INFO's own reply: measure one alone and take it off.
+    before = redis_bytes_sent(server)
+    one_info = redis_bytes_sent(server) - before
+    return (measured - one_info) / count
 
 
 def mixed_run(port: int, whole, leaf, redis_url: str, stream_clients: int, worker) -> dict:
     """Hits at the root and a leaf, idle and while bookings stream in."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    server = redis.Redis.from_url(redis_url)
     root_path, leaf_path = (f"/api/properties/recommended/?category_id={c.id}" for c in (whole, leaf))
     alternating_hits(connection, [root_path, leaf_path], WARMUP)  # builds both lists
-    bytes_per_hit = {}
-    for path in (root_path, leaf_path):
-        before = redis_bytes_sent(server)
-        timed_requests(connection, path, 200)
-        bytes_per_hit[path] = (redis_bytes_sent(server) - before) / 200
+    bytes_per_hit = {root_path: redis_bytes_per_hit(redis_url, whole.id), leaf_path: redis_bytes_per_hit(redis_url, leaf.id)}
     idle = alternating_hits(connection, [root_path, leaf_path], MIXED_HITS)
     client_tokens = tokens(stream_clients)
     with BookingStream(port, client_tokens) as stream:

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from domain.properties import recommendation_lists
+from domain.properties import recommendation_lists, recommendations
 from domain.properties.models import Property
 from domain.properties.recommendations import evict_recommendations_for_categories, recommended_property_ids
 from domain.properties.services import set_property_availability
@@ -50,7 +50,7 @@ def test_an_older_update_landing_late_does_not_undo_a_newer_one(branch):
     Property.objects.filter(pk=prop.pk).update(is_available=False)
     late_tickets = recommendation_lists.take_tickets([prop.pk])
     late = recommendation_lists.ListingChange(
-        property_id=prop.pk, created_at=prop.created_at, listing=frozenset(), elsewhere=frozenset(ancestor_ids([leaf.id])),
+        property_id=prop.pk, score=None, listing=frozenset(), elsewhere=frozenset(ancestor_ids([leaf.id])),
     )
     # ...while the release commits and its own update runs...
     set_property_availability([prop.pk], available=True)
@@ -100,7 +100,7 @@ def test_an_update_landing_while_a_list_is_built_is_replayed_into_it(branch):
     root, _, props = branch
     evict_recommendations_for_categories([root.id])
     token = recommendation_lists.begin_build(category_id=root.id)
-    snapshot = list(Property.objects.filter(pk__in=[p.pk for p in props]).values_list("id", "created_at"))
+    snapshot = list(recommendations.compute_recommended_rows(root.id))
 
     set_property_availability([props[0].pk], available=False)  # lands between the read and the store
     moved_in = PropertyFactory(category=root)  # a new one too
@@ -114,7 +114,7 @@ def test_a_build_whose_list_was_dropped_meanwhile_discards_itself(branch):
     root, _, props = branch
     evict_recommendations_for_categories([root.id])
     token = recommendation_lists.begin_build(category_id=root.id)
-    snapshot = list(Property.objects.filter(pk__in=[p.pk for p in props]).values_list("id", "created_at"))
+    snapshot = list(recommendations.compute_recommended_rows(root.id))
 
     evict_recommendations_for_categories([root.id])  # a tree change
 

@@ -4,8 +4,8 @@ Keys, under KEY_PREFIX (raw keys of the cache's Redis, through django-redis's
 raw client; not Redis Cluster safe: the scripts name keys they compute):
 
 - `list:<category>`: a sorted set, member the property id zero-padded to 19
-  digits, score its `created_at` in microseconds (exact in a double until the
-  year 2255). ZREVRANGE orders by score, then ties by member, both
+  digits, score its `created_at` in whole microseconds since the epoch, as
+  the database computes it (epoch.py; exact in a double until the year 2255). ZREVRANGE orders by score, then ties by member, both
   descending: `-created_at, -id`, the database's order.
 - `ready:<category>`: `ok` while the list is complete; `b:<token>` while one
   request builds it; absent otherwise (never built, expired, dropped). Only a
@@ -14,7 +14,9 @@ raw client; not Redis Cluster safe: the scripts name keys they compute):
 - `touched:<category>`: the properties an update met while the list was being
   built, replayed by the build when it stores its snapshot.
 - `tickets`, `applied`: per property, the last ticket handed out, and the
-  ticket, score and listing categories of the newest state applied.
+  ticket, score and listing categories of the newest state applied (one
+  hash field each per property ever updated: a few megabytes for 100,000;
+  kept when the lists are dropped, since an update in flight relies on them).
 
 The races, and why each ends right:
 
@@ -50,7 +52,6 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
@@ -69,16 +70,10 @@ SNAPSHOT_CHUNK = 5_000
 DROP_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 16, 32, 64)
 
 ID_DIGITS = 19  # 2**63 - 1 has 19 digits
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def member(property_id: int) -> str:
     return f"{property_id:0{ID_DIGITS}d}"
-
-
-def score(created_at: datetime) -> int:
-    # Integer arithmetic: a float timestamp times a million can round a microsecond off.
-    return (created_at - EPOCH) // timedelta(microseconds=1)
 
 
 def _connection():
@@ -230,16 +225,16 @@ def begin_build(*, category_id: int) -> str | None:
     return None
 
 
-def store_build(*, category_id: int, token: str, rows: Iterable[tuple[int, datetime]]) -> bool:
-    """Store the snapshot `rows` (id, created_at) read after `begin_build`, with the updates that
+def store_build(*, category_id: int, token: str, rows: Iterable[tuple[int, int]]) -> bool:
+    """Store the snapshot `rows` (id, score) read after `begin_build`, with the updates that
     landed meanwhile; False (nothing stored) when the list was dropped since."""
     ready, ids, touched = _keys(category_id)
     snapshot = f"{KEY_PREFIX}:build:{category_id}:{token}"
     connection = _connection()
     pipeline = connection.pipeline(transaction=False)
     chunk: dict[str, int] = {}
-    for property_id, created_at in rows:
-        chunk[member(property_id)] = score(created_at)
+    for property_id, property_score in rows:
+        chunk[member(property_id)] = property_score
         if len(chunk) == SNAPSHOT_CHUNK:
             pipeline.zadd(snapshot, chunk)
             chunk = {}
@@ -257,7 +252,7 @@ class ListingChange:
     `elsewhere` other categories whose lists may still hold it."""
 
     property_id: int
-    created_at: datetime | None
+    score: int | None
     listing: frozenset[int]
     elsewhere: frozenset[int]
 
@@ -276,7 +271,7 @@ def apply_changes(*, changes: Sequence[ListingChange], tickets: dict[int, int]) 
     for change in changes:
         arguments += [
             member(change.property_id), tickets[change.property_id],
-            score(change.created_at) if change.listing else "",
+            change.score if change.listing else "",
             ",".join(map(str, sorted(change.listing))), ",".join(map(str, sorted(change.elsewhere))),
         ]
     _connection().eval(_UPDATE, 0, *arguments)

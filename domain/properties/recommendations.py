@@ -24,7 +24,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from django.core.cache import caches
 from django.db import transaction
@@ -34,6 +33,7 @@ from redis.exceptions import RedisError
 from domain.errors import DomainError, ErrorCode
 
 from . import recommendation_cache, recommendation_lists
+from .epoch import EpochMicroseconds
 from .models import Category, Property
 from .tree import ancestor_ids, ancestor_ids_of_each, category_subtree_ids
 
@@ -48,9 +48,9 @@ def _on_redis() -> bool:
     return isinstance(caches["default"], RedisCache)
 
 
-def compute_recommended_rows(category_id: int) -> list[tuple[int, datetime]]:
-    """(id, created_at), newest first, of the ACTIVE and available properties under `category_id`
-    (itself included), from the database: two queries.
+def compute_recommended_rows(category_id: int) -> list[tuple[int, int]]:
+    """(id, created_at in microseconds since the epoch), newest first, of the ACTIVE and available
+    properties under `category_id` (itself included), from the database: two queries.
 
     Raises DomainError(CATEGORY_NOT_FOUND) for an unknown category.
     """
@@ -62,7 +62,8 @@ def compute_recommended_rows(category_id: int) -> list[tuple[int, datetime]]:
             category_id__in=subtree, status=Property.Status.ACTIVE, is_available=True
         )
         .order_by("-created_at", "-id")
-        .values_list("id", "created_at")
+        # Computed by the database: parsing 100,000 timestamps in Python costs more than the query.
+        .values_list("id", EpochMicroseconds("created_at"))
     )
 
 
@@ -212,21 +213,21 @@ def _update_lists(property_ids: list[int], previous: set[int]) -> None:
         tickets = None
     # After the tickets: the highest ticket reads the newest row.
     rows = list(Property.objects.filter(id__in=property_ids).values_list(
-        "id", "category_id", "status", "is_available", "created_at"
+        "id", "category_id", "status", "is_available", EpochMicroseconds("created_at")
     ))
     lineage = ancestor_ids_of_each({category_id for _, category_id, *_ in rows} | previous)
     elsewhere = frozenset().union(*(lineage[category_id] for category_id in previous))
     changes = []
-    for property_id, category_id, status, is_available, created_at in rows:
+    for property_id, category_id, status, is_available, score in rows:
         listed = status == Property.Status.ACTIVE and is_available
         lists = frozenset(lineage[category_id])
         changes.append(recommendation_lists.ListingChange(
-            property_id=property_id, created_at=created_at,
+            property_id=property_id, score=score,
             listing=lists if listed else frozenset(), elsewhere=(elsewhere | lists),
         ))
     for property_id in set(property_ids) - {row[0] for row in rows}:  # deleted
         changes.append(recommendation_lists.ListingChange(
-            property_id=property_id, created_at=None, listing=frozenset(), elsewhere=elsewhere,
+            property_id=property_id, score=None, listing=frozenset(), elsewhere=elsewhere,
         ))
     if tickets is not None:
         try:
