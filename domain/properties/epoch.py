@@ -14,9 +14,10 @@ class EpochMicroseconds(Func):
 
     def as_sqlite(self, compiler, connection, **extra_context):
         # Stored as text "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: whole seconds, then the fraction's digits.
+        # strftime's %s doubled twice: once for this template, once for the backend's %s placeholders.
         return self.as_sql(
             compiler, connection,
-            template="(CAST(strftime('%%s', %(expressions)s) AS INTEGER) * 1000000"
+            template="(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) * 1000000"
                      " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER))",
             **extra_context,
         )
