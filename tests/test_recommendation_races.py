@@ -4,6 +4,7 @@ updates land, and updates whose Redis write failed."""
 
 import logging
 import subprocess
+import threading
 
 import pytest
 from django.db import transaction
@@ -163,8 +164,11 @@ def test_a_drop_that_fails_too_is_retried_until_redis_accepts_it(own_redis_branc
     monkeypatch.setattr(recommendation_lists, "DROP_RETRY_DELAYS", (0.2,) * 20)
     redis_cli(port, "ACL", "SETUSER", "default", "-hincrby", "-del")  # neither the update nor the drop
 
-    set_property_availability([props[0].pk], available=False)
+    for prop in props[:5]:
+        set_property_availability([prop.pk], available=False)
     assert list_is_cached(root.id)  # stale, for now
+    # The failed drops wait together, in one thread.
+    assert [t.name for t in threading.enumerate()].count("recommendation-drops") == 1
 
     redis_cli(port, "ACL", "SETUSER", "default", "+@all")
     wait_until(lambda: not list_is_cached(root.id), 5, "the retried drop")

@@ -105,6 +105,8 @@ def test_ties_in_created_at_are_ordered_by_id_descending_on_a_hit_as_on_a_miss(a
                  get_recommended(api_client, category.id, page=page, page_size=4).json()["results"]]
 
     assert miss == hit_pages == expected
+    hit = recommended_property_ids(category.id)
+    assert (hit[0], hit[-1], len(hit)) == (expected[0], expected[-1], 12)
 
 
 def test_pagination_counts_from_the_cached_ids(api_client, db):

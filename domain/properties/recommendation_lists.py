@@ -191,8 +191,13 @@ class CachedList(Sequence):
         return self._count
 
     def __getitem__(self, index):
-        if not isinstance(index, slice) or index.step not in (None, 1):
-            raise TypeError("a cached list is read by slices only")
+        if isinstance(index, int):
+            items = self[index:index + 1 or None] if index >= -self._count else []
+            if not items:
+                raise IndexError(index)
+            return items[0]
+        if index.step not in (None, 1):
+            raise ValueError("a cached list is read in order")
         start, stop, _ = index.indices(self._count)
         if stop <= start:
             return []
@@ -286,25 +291,52 @@ def drop_lists(category_ids: Iterable[int]) -> None:
 
 def drop_lists_retrying(category_ids: Iterable[int]) -> None:
     """`drop_lists`, now and, while Redis fails, again from a background thread with backoff."""
-    category_ids = sorted(set(category_ids))
+    category_ids = set(category_ids)
     try:
         drop_lists(category_ids)
         return
     except RedisError:
         logger.warning("dropping recommendation lists failed; retrying in the background", exc_info=True)
-    threading.Thread(target=_retry_drop, args=(category_ids,), daemon=True, name="recommendation-drop").start()
+    _retrier.add(category_ids)
 
 
-def _retry_drop(category_ids: list[int]) -> None:
-    for delay in DROP_RETRY_DELAYS:
-        time.sleep(delay)
-        try:
-            drop_lists(category_ids)
-            return
-        except RedisError:
-            continue
-    logger.error("recommendation lists %s could not be dropped; they expire within %d s", category_ids,
-                 LIST_TIMEOUT)
+class _DropRetrier:
+    """One thread per process retries every drop that failed, gathered: an outage under a stream
+    of bookings must not start a thread per booking."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pending: set[int] = set()
+        self.thread: threading.Thread | None = None
+
+    def add(self, category_ids: set[int]) -> None:
+        with self.lock:
+            self.pending |= category_ids
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, daemon=True, name="recommendation-drops")
+                self.thread.start()
+
+    def _run(self) -> None:
+        for delay in DROP_RETRY_DELAYS:
+            time.sleep(delay)
+            with self.lock:
+                category_ids = set(self.pending)
+            try:
+                drop_lists(category_ids)
+            except RedisError:
+                continue
+            with self.lock:
+                self.pending -= category_ids
+                if not self.pending:
+                    self.thread = None
+                    return
+        with self.lock:
+            logger.error("recommendation lists %s could not be dropped; they expire within %d s",
+                         sorted(self.pending), LIST_TIMEOUT)
+            self.pending, self.thread = set(), None
+
+
+_retrier = _DropRetrier()
 
 
 def drop_all_lists() -> None:
