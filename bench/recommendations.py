@@ -116,6 +116,11 @@ def redis_bytes_sent(client: redis.Redis) -> int:
     return client.info("stats")["total_net_output_bytes"]
 
 
+def lists_built(client: redis.Redis) -> int:
+    """How many lists were stored so far: each store renames its snapshot into the list, once."""
+    return client.info("commandstats").get("cmdstat_rename", {}).get("calls", 0)
+
+
 def alternating_hits(connection, paths: list[str], count: int) -> dict[str, list[float]]:
     """Milliseconds of `count` hits per path, the paths taken in turn."""
     timings = {path: [] for path in paths}
@@ -190,6 +195,7 @@ def redis_bytes_per_hit(redis_url: str, category_id: int, count: int = 200) -> f
 def mixed_run(port: int, whole, leaf, redis_url: str, stream_clients: int, worker) -> dict:
     """Hits at the root and a leaf, idle and while bookings stream in."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    server = redis.Redis.from_url(redis_url)
     root_path, leaf_path = (f"/api/properties/recommended/?category_id={c.id}" for c in (whole, leaf))
     alternating_hits(connection, [root_path, leaf_path], WARMUP)  # builds both lists
     bytes_per_hit = {root_path: redis_bytes_per_hit(redis_url, whole.id), leaf_path: redis_bytes_per_hit(redis_url, leaf.id)}
@@ -199,13 +205,16 @@ def mixed_run(port: int, whole, leaf, redis_url: str, stream_clients: int, worke
         time.sleep(3)  # until the stream runs at its pace
         worker_pids = process_tree(worker.pid)
         cpu_before, finals_before, began = cpu_seconds(worker_pids), stream.finals, time.perf_counter()
+        built_before = lists_built(server)
         streaming = alternating_hits(connection, [root_path, leaf_path], MIXED_HITS)
         wall, bookings = time.perf_counter() - began, stream.finals - finals_before
         worker_cpu = cpu_seconds(worker_pids) - cpu_before
+        rebuilt = lists_built(server) - built_before
     return {
         "idle": idle, "streaming": streaming, "root": root_path, "leaf": leaf_path, "bytes": bytes_per_hit,
         "bookings_per_second": bookings / wall, "bookings": bookings,
-        "worker_cpu_ms_per_booking": worker_cpu * 1000 / max(bookings, 1),
+        "worker_cpu_ms_per_booking": worker_cpu * 1000 / max(bookings, 1), "rebuilt": rebuilt,
+        "load": os.getloadavg()[0],
     }
 
 
@@ -272,7 +281,8 @@ def print_mixed(mixed: dict, whole, leaf, stream_clients: int) -> None:
           f"and a leaf ({len(recommended_property_ids(leaf.id))} listed), alternating, {MIXED_HITS} each per phase; "
           f"{stream_clients} clients booking meanwhile at {mixed['bookings_per_second']:.0f} bookings/s "
           f"({mixed['bookings']} bookings); worker CPU {mixed['worker_cpu_ms_per_booking']:.1f} ms per booking; "
-          f"times in ms.\n")
+          f"lists rebuilt while streaming: {mixed['rebuilt']}; load average {mixed['load']:.1f} on "
+          f"{os.cpu_count()} cores; times in ms.\n")
     print("| case | idle p50 | idle p99 | streaming p50 | streaming p99 | p50 ratio | p99 ratio | Redis bytes per idle hit |")
     print("|---|---|---|---|---|---|---|---|")
     for label, path in (("root", mixed["root"]), ("leaf", mixed["leaf"])):
