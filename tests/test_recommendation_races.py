@@ -184,3 +184,12 @@ def test_a_booking_while_redis_is_down_commits_and_reads_come_from_the_database(
 
     assert listed(root.id) == expected_ids(root)
     assert props[0].pk not in listed(root.id)
+
+
+def test_a_stored_list_outlives_its_complete_mark(branch):
+    root, _, _ = branch
+    connection = recommendation_lists._connection()
+    ready, ids, _ = recommendation_lists._keys(root.id)
+
+    # Were the list to expire first, the mark would serve it as empty.
+    assert connection.pttl(ids) > connection.pttl(ready) > 0

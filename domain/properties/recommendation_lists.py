@@ -92,7 +92,7 @@ if redis.call('GET', KEYS[1]) ~= 'ok' then return false end
 return redis.call('ZREVRANGE', KEYS[2], ARGV[1], ARGV[2])
 """
 
-# KEYS: ready, list, touched, snapshot; ARGV: prefix, token, timeout in ms.
+# KEYS: ready, list, touched, snapshot; ARGV: prefix, token, the mark's and the list's timeouts in ms.
 _STORE = """
 if redis.call('GET', KEYS[1]) ~= 'b:' .. ARGV[2] then
     redis.call('DEL', KEYS[4])
@@ -120,7 +120,7 @@ for _, property in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     end
 end
 redis.call('DEL', KEYS[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('SET', KEYS[1], 'ok', 'PX', ARGV[3])
 return 1
 """
@@ -248,7 +248,10 @@ def store_build(*, category_id: int, token: str, rows: Iterable[tuple[int, int]]
     # An abandoned snapshot (our process died) expires by itself.
     pipeline.pexpire(snapshot, BUILD_TIMEOUT * 1000)
     pipeline.execute()
-    return bool(connection.eval(_STORE, 4, ready, ids, touched, snapshot, KEY_PREFIX, token, LIST_TIMEOUT * 1000))
+    # The list outlives its mark: a mark still there over an expired list would serve it as empty.
+    list_timeout = (LIST_TIMEOUT + BUILD_TIMEOUT) * 1000
+    return bool(connection.eval(_STORE, 4, ready, ids, touched, snapshot, KEY_PREFIX, token, LIST_TIMEOUT * 1000,
+                                list_timeout))
 
 
 @dataclass(frozen=True)
