@@ -34,7 +34,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from catalog_database import create_database_if_missing
+from catalog_database import create_database_if_missing, free_every_property
 from stack import (
     ROOT, Sampler, configure_environment, cpu_seconds, database_backends, free_port, percentile, process_tree,
     start_gunicorn, start_redis, start_worker, stop,
@@ -49,14 +49,10 @@ LONG_POLL = {"Prefer": "wait=20"}
 def seed(categories: int) -> None:
     """The catalog, and every property free again (bookings of an earlier run removed)."""
     from django.core.management import call_command
-    from django.db import connection
 
     call_command("migrate", verbosity=0)
     call_command("seed_catalog", categories=categories, depth=DEPTH, properties=PROPERTIES)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE payments_payment, bookings_booking, operations_operation, payments_webhookevent")
-        cursor.execute("UPDATE properties_property SET is_available = true, status = 'ACTIVE'")
-        cursor.execute("ANALYZE")
+    free_every_property()
 
 
 def tokens(count: int) -> list[str]:

@@ -33,3 +33,13 @@ def seed_catalog() -> None:
     # A kept catalog may never have been analyzed; production tables are.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE properties_category, properties_property")
+
+
+def free_every_property() -> None:
+    """Remove the bookings of an earlier run and make every property bookable again. Call after django.setup()."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE payments_payment, bookings_booking, operations_operation, payments_webhookevent")
+        cursor.execute("UPDATE properties_property SET is_available = true, status = 'ACTIVE'")
+        cursor.execute("ANALYZE")

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from domain.properties.models import Category
-from domain.properties.tree import ancestor_ids
+from domain.properties.tree import ancestor_ids, ancestor_ids_of_each
 from tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +40,21 @@ def test_a_cycle_in_bad_data_ends_the_climb():
     Category.objects.filter(pk=a.pk).update(parent=b)  # a -> b -> a
 
     assert ancestor_ids([b.pk]) == {a.pk, b.pk}
+
+
+def test_the_ancestors_of_each_category_are_kept_apart_in_one_query():
+    path, other = chain(4), chain(2)
+    a, b = chain(2)
+    Category.objects.filter(pk=a.pk).update(parent=b)  # a cycle, met from b
+
+    with CaptureQueriesContext(connection) as queries:
+        found = ancestor_ids_of_each([path[-1].pk, path[1].pk, other[-1].pk, b.pk, 987654])
+
+    assert found == {
+        path[-1].pk: {category.pk for category in path},
+        path[1].pk: {path[0].pk, path[1].pk},
+        other[-1].pk: {other[0].pk, other[1].pk},
+        b.pk: {a.pk, b.pk},
+        987654: {987654},
+    }
+    assert len(queries) == 1

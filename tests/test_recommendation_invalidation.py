@@ -1,5 +1,6 @@
-"""Every write that changes what a subtree lists evicts the keys of the changed
-categories and of their ancestors, after the commit, and no other key.
+"""After every write that changes what a subtree lists, once it commits, the next recommendation
+request of every category answers what the database says; on Redis, a property's write keeps the
+lists cached (updated in place), only tree changes drop them.
 
 The tree of every test:
 
@@ -11,22 +12,20 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import override_settings
 
 from domain.properties import recommendations
 from domain.properties.models import Category, Property
-from domain.properties.services import move_category
 from domain.properties.recommendations import (
     evict_all_recommendations,
     evict_recommendations_for_categories,
-    evict_recommendations_for_properties,
-    ids_key,
     recommended_property_ids,
+    update_recommendations_for_properties,
 )
-from tests.factories import CategoryFactory, PropertyFactory
-from tests.recommendations import file_cache_at, get_recommended, recommended_ids
+from domain.properties.services import move_category, set_property_availability
+from tests.factories import CategoryFactory, PropertyFactory, create_properties
+from tests.recommendations import expected_ids, file_cache_at, get_recommended, list_is_cached, recommended_ids
 
 ALL = ("root1", "a", "a1", "a11", "b", "b1", "root2", "c")
 
@@ -47,15 +46,22 @@ def warm(client, tree) -> None:
 
 
 def cached_names(tree) -> set[str]:
-    return {name for name in ALL if cache.get(ids_key(getattr(tree, name).id)) is not None}
+    return {name for name in ALL if list_is_cached(getattr(tree, name).id)}
+
+
+def assert_every_list_fresh(client, tree) -> None:
+    """Every category's recommendations are what the database says now."""
+    for name in ALL:
+        category = Category.objects.get(pk=getattr(tree, name).pk)
+        assert recommended_ids(client, category.id) == expected_ids(category), name
 
 
 @pytest.fixture
 def commit(django_capture_on_commit_callbacks):
     """Runs a write as its own committed transaction: its on-commit callbacks run.
 
-    (The test's writes all share the test's transaction; evictions gather per
-    transaction, so a setup write left pending would be evicted with the next.)
+    (The test's writes all share the test's transaction; updates gather per
+    transaction, so a setup write left pending would run with the next.)
     """
 
     def run(write, *args, **kwargs):
@@ -65,40 +71,32 @@ def commit(django_capture_on_commit_callbacks):
     return run
 
 
-def evicted_by(tree, commit, write) -> set[str]:
-    """The names whose keys `write` evicts once its transaction commits."""
-    commit(write)
-    return set(ALL) - cached_names(tree)
+# --- properties, through signals: the lists stay cached and exact ------------
 
 
-# --- properties, through signals --------------------------------------------
-
-
-def test_creating_a_listed_property_evicts_its_category_and_ancestors(
-    api_client, tree, commit
-):
-    warm(api_client, tree)
-    created = []
-
-    evicted = evicted_by(tree, commit, lambda: created.append(PropertyFactory(category=tree.a11)))
-
-    assert evicted == {"a11", "a1", "a", "root1"}
-    assert recommended_ids(api_client, tree.root1.id) == [created[0].id]
-
-
-def test_creating_an_unlisted_property_evicts_nothing(api_client, tree, commit):
+def test_creating_a_listed_property_adds_it_to_its_category_and_ancestors(api_client, tree, commit):
     warm(api_client, tree)
 
-    evicted = evicted_by(tree, commit, lambda: PropertyFactory(category=tree.a11, is_available=False))
+    created = commit(PropertyFactory, category=tree.a11)
 
-    assert evicted == set()
+    assert cached_names(tree) == set(ALL)
+    assert recommended_ids(api_client, tree.root1.id) == [created.id]
+    assert_every_list_fresh(api_client, tree)
+
+
+def test_creating_an_unlisted_property_changes_no_list(api_client, tree, commit):
+    warm(api_client, tree)
+
+    commit(PropertyFactory, category=tree.a11, is_available=False)
+
+    assert cached_names(tree) == set(ALL)
+    assert recommended_ids(api_client, tree.root1.id) == []
 
 
 @pytest.mark.parametrize("change", [{"is_available": False}, {"status": Property.Status.INACTIVE}])
-def test_a_property_leaving_the_lists_evicts_its_ancestors(
-    api_client, tree, commit, change
-):
+def test_a_property_leaving_the_lists_leaves_every_ancestor(api_client, tree, commit, change):
     prop = commit(PropertyFactory, category=tree.a1)
+    kept = commit(PropertyFactory, category=tree.a1)
     warm(api_client, tree)
 
     def save():
@@ -106,11 +104,14 @@ def test_a_property_leaving_the_lists_evicts_its_ancestors(
             setattr(prop, field, value)
         prop.save()
 
-    assert evicted_by(tree, commit, save) == {"a1", "a", "root1"}
-    assert recommended_ids(api_client, tree.a.id) == []
+    commit(save)
+
+    assert cached_names(tree) == set(ALL)
+    assert recommended_ids(api_client, tree.a.id) == [kept.id]
+    assert_every_list_fresh(api_client, tree)
 
 
-def test_a_property_coming_back_evicts_its_ancestors(api_client, tree, commit):
+def test_a_property_coming_back_joins_every_ancestor(api_client, tree, commit):
     prop = commit(PropertyFactory, category=tree.b1, is_available=False)
     warm(api_client, tree)
 
@@ -118,13 +119,14 @@ def test_a_property_coming_back_evicts_its_ancestors(api_client, tree, commit):
         prop.is_available = True
         prop.save(update_fields=["is_available"])
 
-    assert evicted_by(tree, commit, release) == {"b1", "b", "root1"}
+    commit(release)
+
+    assert cached_names(tree) == set(ALL)
     assert recommended_ids(api_client, tree.b.id) == [prop.id]
+    assert_every_list_fresh(api_client, tree)
 
 
-def test_editing_what_the_lists_do_not_hold_evicts_nothing(
-    api_client, tree, commit
-):
+def test_editing_what_the_lists_do_not_hold_shows_at_once(api_client, tree, commit):
     prop = commit(PropertyFactory, category=tree.a1)
     warm(api_client, tree)
 
@@ -132,13 +134,27 @@ def test_editing_what_the_lists_do_not_hold_evicts_nothing(
         prop.title, prop.price = "Renamed", prop.price * 2
         prop.save()
 
-    assert evicted_by(tree, commit, edit) == set()
+    commit(edit)
+
+    assert cached_names(tree) == set(ALL)
     assert get_recommended(api_client, tree.a.id).json()["results"][0]["title"] == "Renamed"
 
 
-def test_moving_a_property_evicts_the_old_and_the_new_ancestors(
-    api_client, tree, commit
-):
+def test_a_new_created_at_moves_a_property_in_the_order(api_client, tree, commit):
+    older, newer = commit(PropertyFactory, category=tree.a1), commit(PropertyFactory, category=tree.a1)
+    warm(api_client, tree)
+
+    def backdate_newer():
+        newer.created_at = older.created_at.replace(year=older.created_at.year - 1)
+        newer.save()
+
+    commit(backdate_newer)
+
+    assert recommended_ids(api_client, tree.root1.id) == [older.id, newer.id]
+    assert_every_list_fresh(api_client, tree)
+
+
+def test_moving_a_property_takes_it_from_the_old_ancestors_to_the_new(api_client, tree, commit):
     prop = commit(PropertyFactory, category=tree.a11)
     warm(api_client, tree)
 
@@ -146,16 +162,15 @@ def test_moving_a_property_evicts_the_old_and_the_new_ancestors(
         prop.category = tree.c
         prop.save()
 
-    assert evicted_by(tree, commit, move) == {
-        "a11", "a1", "a", "root1", "c", "root2"
-    }
+    commit(move)
+
+    assert cached_names(tree) == set(ALL)
     assert recommended_ids(api_client, tree.a.id) == []
     assert recommended_ids(api_client, tree.root2.id) == [prop.id]
+    assert_every_list_fresh(api_client, tree)
 
 
-def test_moving_a_property_read_from_the_database_evicts_the_old_ancestors(
-    api_client, tree, commit
-):
+def test_moving_a_property_read_from_the_database_leaves_the_old_ancestors(api_client, tree, commit):
     prop_id = commit(PropertyFactory, category=tree.a11).id
     warm(api_client, tree)
 
@@ -164,21 +179,24 @@ def test_moving_a_property_read_from_the_database_evicts_the_old_ancestors(
         prop.category_id = tree.b1.id
         prop.save()
 
-    assert evicted_by(tree, commit, move) == {
-        "a11", "a1", "a", "root1", "b1", "b"
-    }
+    commit(move)
+
     assert recommended_ids(api_client, tree.a.id) == []
+    assert recommended_ids(api_client, tree.b.id) == [prop_id]
+    assert_every_list_fresh(api_client, tree)
 
 
-def test_deleting_a_property_evicts_its_ancestors(api_client, tree, commit):
+def test_deleting_a_property_leaves_its_ancestors(api_client, tree, commit):
     prop = commit(PropertyFactory, category=tree.c)
     warm(api_client, tree)
 
-    assert evicted_by(tree, commit, prop.delete) == {"c", "root2"}
+    commit(prop.delete)
+
+    assert cached_names(tree) == set(ALL)
     assert recommended_ids(api_client, tree.root2.id) == []
 
 
-def test_a_bulk_delete_evicts_once_for_the_whole_transaction(
+def test_a_bulk_delete_updates_once_for_the_whole_transaction(
     api_client, tree, commit, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
     for category in (tree.a11, tree.b1):
@@ -187,96 +205,133 @@ def test_a_bulk_delete_evicts_once_for_the_whole_transaction(
 
     with django_capture_on_commit_callbacks() as callbacks:
         Property.objects.filter(category=tree.a11).delete()
-    with django_assert_num_queries(1):  # the parent map, once for the ten signals
+    with django_assert_num_queries(2):  # the rows and the ancestors, once for the ten signals
         for callback in callbacks:
             callback()
 
-    assert set(ALL) - cached_names(tree) == {"a11", "a1", "a", "root1"}
+    assert recommended_ids(api_client, tree.a.id) == []
+    assert len(recommended_ids(api_client, tree.root1.id)) == 10
+    assert_every_list_fresh(api_client, tree)
 
 
-# --- categories, through signals --------------------------------------------
+# --- categories, through signals: the lists above them are rebuilt ----------------
 
 
-def test_moving_a_category_evicts_the_old_and_the_new_ancestors(
-    api_client, tree, commit
-):
+def test_moving_a_category_moves_its_properties_between_the_old_and_the_new_ancestors(api_client, tree, commit):
     prop = commit(PropertyFactory, category=tree.a11)
     warm(api_client, tree)
 
-    def move():
-        move_category(category=tree.a1, parent=tree.c)
+    commit(move_category, category=tree.a1, parent=tree.c)
 
-    # a11's own subtree did not change: its key stays.
-    assert evicted_by(tree, commit, move) == {
-        "a1", "a", "root1", "c", "root2"
-    }
     assert recommended_ids(api_client, tree.root1.id) == []
     assert recommended_ids(api_client, tree.root2.id) == [prop.id]
+    assert_every_list_fresh(api_client, tree)
 
 
-def test_renaming_a_category_evicts_nothing(api_client, tree, commit):
+def test_renaming_a_category_keeps_every_list(api_client, tree, commit):
     warm(api_client, tree)
 
     def rename():
         tree.a1.name = "Renamed"
         tree.a1.save()
 
-    assert evicted_by(tree, commit, rename) == set()
+    commit(rename)
+
+    assert cached_names(tree) == set(ALL)
 
 
-def test_deleting_a_category_evicts_it_and_its_ancestors(api_client, tree, commit):
+def test_deleting_a_category_makes_it_a_404_and_keeps_its_ancestors_right(api_client, tree, commit):
     deleted_id = tree.b1.id
     warm(api_client, tree)
 
-    assert evicted_by(tree, commit, tree.b1.delete) == {"b1", "b", "root1"}
+    commit(tree.b1.delete)
+
     assert get_recommended(api_client, deleted_id).status_code == 404
+    assert recommended_ids(api_client, tree.root1.id) == []
 
 
-# --- the public eviction functions, for writes that send no signal ------------
+# --- the public functions, for writes that send no signal ---------------------
 
 
-def test_evict_for_properties_after_an_update(api_client, tree, commit):
+def test_an_availability_change_through_the_service_updates_the_lists_in_place(api_client, tree, commit):
     booked = commit(PropertyFactory, category=tree.a11)
-    commit(PropertyFactory, category=tree.b1)
+    other = commit(PropertyFactory, category=tree.b1)
     warm(api_client, tree)
 
-    def book():
-        Property.objects.filter(pk=booked.pk).update(is_available=False)
-        evict_recommendations_for_properties([booked.pk])
+    commit(set_property_availability, [booked.pk], available=False)
 
-    assert evicted_by(tree, commit, book) == {"a11", "a1", "a", "root1"}
-    assert booked.pk not in recommended_ids(api_client, tree.root1.id)
+    assert cached_names(tree) == set(ALL)
+    assert recommended_ids(api_client, tree.root1.id) == [other.id]
+    assert_every_list_fresh(api_client, tree)
+
+    commit(set_property_availability, [booked.pk], available=True)
+
+    assert recommended_ids(api_client, tree.root1.id) == [other.id, booked.id]
 
 
-def test_evict_for_categories_evicts_them_and_their_ancestors(
-    api_client, tree, commit
-):
+def test_update_for_properties_after_an_update_moving_them(api_client, tree, commit):
+    moved = commit(PropertyFactory, category=tree.a11)
     warm(api_client, tree)
 
-    evicted = evicted_by(tree, commit, lambda: evict_recommendations_for_categories([tree.a1.id, tree.c.id]))
+    def move():
+        Property.objects.filter(pk=moved.pk).update(category=tree.c)
+        update_recommendations_for_properties([moved.pk], previous_category_ids=[tree.a11.id])
 
-    assert evicted == {"a1", "a", "root1", "c", "root2"}
+    commit(move)
+
+    assert recommended_ids(api_client, tree.root1.id) == []
+    assert recommended_ids(api_client, tree.root2.id) == [moved.id]
+
+
+def test_evict_for_categories_after_a_tree_change_without_signals(api_client, tree, commit):
+    prop = commit(PropertyFactory, category=tree.b1)
+    warm(api_client, tree)
+
+    def move():
+        Category.objects.filter(pk=tree.b.pk).update(parent=tree.root2)
+        evict_recommendations_for_categories([tree.root1.id, tree.b.id])
+
+    commit(move)
+
+    assert recommended_ids(api_client, tree.root1.id) == []
+    assert recommended_ids(api_client, tree.root2.id) == [prop.id]
+    assert_every_list_fresh(api_client, tree)
 
 
 def test_evicting_through_a_cycle_in_bad_data_ends(api_client, tree, commit):
+    prop = commit(PropertyFactory, category=tree.a11)
     warm(api_client, tree)
     Category.objects.filter(pk=tree.root1.pk).update(parent=tree.a11)
 
-    evicted = evicted_by(tree, commit, lambda: evict_recommendations_for_categories([tree.a1.id]))
+    commit(evict_recommendations_for_categories, [tree.a1.id])
+    commit(set_property_availability, [prop.pk], available=False)
 
-    assert evicted == {"a1", "a", "root1", "a11"}
+    assert recommended_ids(api_client, tree.a1.id) == []
+    assert recommended_ids(api_client, tree.root1.id) == []
 
 
-def test_evict_all_evicts_every_key_even_of_deleted_categories(
-    api_client, tree, commit
-):
+def test_evict_all_after_a_bulk_insert_shows_every_new_property(api_client, tree, commit):
     warm(api_client, tree)
-    cache.set(ids_key(999_999), [1, 2, 3])
+
+    inserted = commit(lambda: (create_properties([tree.a11, tree.c], 6), evict_all_recommendations())[0])
+
+    assert len(recommended_ids(api_client, tree.root1.id)) == 3
+    assert len(recommended_ids(api_client, tree.root2.id)) == 3
+    assert len(inserted) == 6
+    assert_every_list_fresh(api_client, tree)
+
+
+def test_evict_all_drops_the_lists_of_deleted_categories_too(api_client, db, commit):
+    gone = CategoryFactory()
+    recommended_ids(api_client, gone.id)
+    # Deleted without a signal: its list is left behind.
+    Category.objects.filter(pk=gone.pk)._raw_delete(connection.alias)
+    assert list_is_cached(gone.id)
 
     commit(evict_all_recommendations)
 
-    assert cached_names(tree) == set()
-    assert cache.get(ids_key(999_999)) is None
+    assert not list_is_cached(gone.id)
+    assert get_recommended(api_client, gone.id).status_code == 404
 
 
 def test_evict_all_on_the_file_cache(api_client, tree, tmp_path, commit):
@@ -284,6 +339,22 @@ def test_evict_all_on_the_file_cache(api_client, tree, tmp_path, commit):
         warm(api_client, tree)
         commit(evict_all_recommendations)
         assert cached_names(tree) == set()
+
+
+@pytest.mark.parametrize("write", ["book", "move", "delete"])
+def test_the_file_cache_recomputes_after_each_kind_of_write(api_client, tree, tmp_path, commit, write):
+    prop = commit(PropertyFactory, category=tree.a11)
+
+    def move():
+        prop.category = tree.c
+        prop.save()
+
+    writes = {"book": lambda: set_property_availability([prop.pk], available=False), "move": move, "delete": prop.delete}
+    with override_settings(CACHES=file_cache_at(tmp_path)):
+        warm(api_client, tree)
+        commit(writes[write])
+        assert recommended_ids(api_client, tree.root1.id) == []
+        assert_every_list_fresh(api_client, tree)
 
 
 # --- after the commit, and only then -------------------------------------------
@@ -295,7 +366,7 @@ def read_in_another_thread(category_id) -> list[int]:
 
     def read():
         try:
-            result.append(recommended_property_ids(category_id))
+            result.append(list(recommended_property_ids(category_id)[:]))
         finally:
             connection.close()
 
@@ -306,53 +377,53 @@ def read_in_another_thread(category_id) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_eviction_runs_after_the_commit_so_a_request_in_between_cannot_leave_stale_ids():
+def test_the_update_runs_after_the_commit_so_a_request_in_between_cannot_leave_stale_ids():
     root = CategoryFactory()
     booked = PropertyFactory(category=CategoryFactory(parent=root))
     recommended_property_ids(root.id)
 
     with transaction.atomic():
-        Property.objects.filter(pk=booked.pk).update(is_available=False)
-        evict_recommendations_for_properties([booked.pk])
-        # Before the commit, a request still sees the property and caches it again...
+        set_property_availability([booked.pk], available=False)
+        # Before the commit, a request still sees the property...
         assert read_in_another_thread(root.id) == [booked.pk]
-        assert cache.get(ids_key(root.id)) == [booked.pk]
+        assert list(recommended_property_ids(root.id)[:]) == [booked.pk]
 
-    # ...and the eviction after the commit removes what it cached.
-    assert cache.get(ids_key(root.id)) is None
-    assert recommended_property_ids(root.id) == []
+    # ...and the update after the commit takes it out of the cached list.
+    assert list_is_cached(root.id)
+    assert list(recommended_property_ids(root.id)[:]) == []
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_write_evicts_nothing():
+def test_a_rolled_back_write_changes_no_list():
     root = CategoryFactory()
     prop = PropertyFactory(category=root)
     recommended_property_ids(root.id)
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        Property.objects.filter(pk=prop.pk).update(is_available=False)
-        evict_recommendations_for_properties([prop.pk])
+        set_property_availability([prop.pk], available=False)
         raise RuntimeError("the booking failed")
 
-    assert cache.get(ids_key(root.id)) == [prop.pk]
+    assert list_is_cached(root.id)
+    assert list(recommended_property_ids(root.id)[:]) == [prop.pk]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_eviction_during_a_computation_is_not_undone_by_it(monkeypatch):
+@pytest.mark.parametrize("cache_kind", ["redis", "file"])
+def test_a_booking_committed_during_a_computation_is_not_lost_by_it(monkeypatch, tmp_path, cache_kind):
     root = CategoryFactory()
-    prop = PropertyFactory(category=root)
-    compute = recommendations.compute_recommended_property_ids
+    prop, kept = PropertyFactory(category=root), PropertyFactory(category=root)
+    compute = recommendations.compute_recommended_rows
 
     def compute_then_commit_a_booking(category_id):
-        ids = compute(category_id)
-        # A booking commits after the read and before the value is written.
-        Property.objects.filter(pk=prop.pk).update(is_available=False)
-        evict_recommendations_for_properties([prop.pk])
-        return ids
+        rows = compute(category_id)
+        # A booking commits after the read and before the list is stored.
+        set_property_availability([prop.pk], available=False)
+        return rows
 
-    monkeypatch.setattr(recommendations, "compute_recommended_property_ids", compute_then_commit_a_booking)
-    assert recommended_property_ids(root.id) == [prop.pk]
-    monkeypatch.setattr(recommendations, "compute_recommended_property_ids", compute)
+    caches = {} if cache_kind == "redis" else {"CACHES": file_cache_at(tmp_path)}
+    with override_settings(**caches):
+        monkeypatch.setattr(recommendations, "compute_recommended_rows", compute_then_commit_a_booking)
+        assert list(recommended_property_ids(root.id)[:]) == [kept.pk, prop.pk]
+        monkeypatch.setattr(recommendations, "compute_recommended_rows", compute)
 
-    assert cache.get(ids_key(root.id)) is None
-    assert recommended_property_ids(root.id) == []
+        assert list(recommended_property_ids(root.id)[:]) == [kept.pk]

@@ -9,27 +9,17 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
-from domain.properties import recommendations
+from domain.properties import recommendation_lists, recommendations
 from domain.properties.models import Category, Property
-from domain.properties.recommendations import ids_key, lock_key, recommended_property_ids
+from domain.properties.recommendation_cache import ids_key
+from domain.properties.recommendations import recommended_property_ids
 from tests.concurrency import run_at_once
 from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
 from tests.network import free_port
-from tests.recommendations import RECOMMENDED_URL, file_cache_at, get_recommended, recommended_ids
+from tests.recommendations import (
+    RECOMMENDED_URL, expected_ids, file_cache_at, get_recommended, list_is_cached, recommended_ids,
+)
 from tests.redis_servers import own_redis_server
-
-def naive_subtree(category: Category) -> list[Category]:
-    """The reference: a recursive walk, one query per category."""
-    return [category] + [c for child in category.children.all() for c in naive_subtree(child)]
-
-
-def expected_ids(category: Category) -> list[int]:
-    listed = [
-        p for c in naive_subtree(category) for p in c.properties.all()
-        if p.status == Property.Status.ACTIVE and p.is_available
-    ]
-    return [p.id for p in sorted(listed, key=lambda p: (p.created_at, p.id), reverse=True)]
-
 
 def redis_cache_at(port: int) -> dict:
     return {
@@ -101,6 +91,24 @@ def test_only_active_and_available_properties_newest_first(api_client, db):
     assert body["results"][0]["category"] == child.id
 
 
+def test_ties_in_created_at_are_ordered_by_id_descending_on_a_hit_as_on_a_miss(api_client, db):
+    category = CategoryFactory()
+    props = create_properties([category], 12)
+    # Two groups of equal created_at, a microsecond apart: the score must not round them together.
+    first = props[0].created_at.replace(microsecond=1)
+    Property.objects.filter(pk__in=[p.pk for p in props[:6]]).update(created_at=first)
+    Property.objects.filter(pk__in=[p.pk for p in props[6:]]).update(created_at=first.replace(microsecond=2))
+    expected = [p.pk for p in sorted(props[6:], key=lambda p: -p.pk)] + [p.pk for p in sorted(props[:6], key=lambda p: -p.pk)]
+
+    miss = recommended_ids(api_client, category.id)
+    hit_pages = [row["id"] for page in (1, 2, 3) for row in
+                 get_recommended(api_client, category.id, page=page, page_size=4).json()["results"]]
+
+    assert miss == hit_pages == expected
+    hit = recommended_property_ids(category.id)
+    assert (hit[0], hit[-1], len(hit)) == (expected[0], expected[-1], 12)
+
+
 def test_pagination_counts_from_the_cached_ids(api_client, db):
     category = CategoryFactory()
     create_properties([category], 45)
@@ -129,8 +137,9 @@ def test_an_unknown_category_is_a_404_and_leaves_no_lock(api_client, db):
     response = get_recommended(api_client, 987654321)
 
     assert response.status_code == 404
-    assert cache.get(lock_key(987654321)) is None
-    assert cache.get(ids_key(987654321)) is None
+    assert not list_is_cached(987654321)
+    # Nobody holds the build mark: the next request may build at once.
+    assert recommendation_lists.begin_build(category_id=987654321) is not None
 
 
 def test_the_endpoint_is_public(api_client, db):
@@ -162,7 +171,7 @@ def test_query_budget_on_1000_categories_depth_8(
 
     assert miss.status_code == hit.status_code == 200
     assert miss.json()["count"] == hit.json()["count"] > 0
-    assert cache.get(ids_key(category.id)) is not None
+    assert list_is_cached(category.id)
 
 
 def test_an_empty_subtree_on_a_hit_runs_no_query(api_client, db, django_assert_num_queries):
@@ -182,14 +191,14 @@ def count_computations(monkeypatch, delay: float) -> list[int]:
     """Spy on the database computation: the ids it was asked for, each call
     slowed down by `delay` so that concurrent requests overlap it."""
     calls = []
-    compute = recommendations.compute_recommended_property_ids
+    compute = recommendations.compute_recommended_rows
 
     def counted(category_id):
         calls.append(category_id)
         time.sleep(delay)
         return compute(category_id)
 
-    monkeypatch.setattr(recommendations, "compute_recommended_property_ids", counted)
+    monkeypatch.setattr(recommendations, "compute_recommended_rows", counted)
     return calls
 
 
@@ -203,7 +212,9 @@ def test_concurrent_misses_compute_once(monkeypatch):
 
     assert not any(isinstance(result, BaseException) for result in results), results
     assert calls == [root.id]
-    assert all(result == results[0] for result in results) and len(results[0]) == 50
+    # The others read the list the first one stored (a slice reads a cached list).
+    listed = [list(result[:]) for result in results]
+    assert all(ids == listed[0] for ids in listed) and len(listed[0]) == 50
 
 
 @pytest.mark.django_db(transaction=True)
@@ -211,15 +222,16 @@ def test_a_stuck_lock_holder_delays_others_only_briefly(monkeypatch):
     category = CategoryFactory()
     PropertyFactory(category=category)
     monkeypatch.setattr(recommendations, "LOCK_WAIT", 0.2)
-    cache.add(lock_key(category.id), "held by a request that died", 60)
+    # The build mark of a request that died.
+    assert recommendation_lists.begin_build(category_id=category.id) is not None
 
     started = time.monotonic()
     ids = recommended_property_ids(category.id)
 
     assert 0.2 <= time.monotonic() - started < 1.5
     assert len(ids) == 1
-    # Only the lock holder writes the value.
-    assert cache.get(ids_key(category.id)) is None
+    # Only the holder of the build mark stores the list.
+    assert not list_is_cached(category.id)
 
 
 # --- cache down -------------------------------------------------------------
@@ -243,7 +255,7 @@ def test_unreachable_redis_answers_from_the_database(api_client, monkeypatch, ca
     assert second.status_code == 200 and second.json()["count"] == 0
     assert calls == [category.id, category.id]
     assert elapsed < recommendations.LOCK_WAIT  # nobody waited on a lock nobody can hold
-    assert "Exception ignored" in caplog.text
+    assert "answering from the database" in caplog.text
 
 
 @pytest.fixture
@@ -265,7 +277,7 @@ def test_redis_stopped_mid_test_answers_from_the_database(api_client, own_redis,
 
     with override_settings(CACHES=redis_cache_at(port)), caplog.at_level(logging.ERROR):
         assert get_recommended(api_client, category.id).json()["count"] == 1
-        assert cache.get(ids_key(category.id)) == [listed.id]
+        assert list_is_cached(category.id)
 
         shut_down_redis(port)
         Property.objects.filter(pk=listed.pk).update(is_available=False)
@@ -277,7 +289,7 @@ def test_redis_stopped_mid_test_answers_from_the_database(api_client, own_redis,
     assert response.status_code == 200
     assert [row["id"] for row in response.json()["results"]] == [fresh.id]
     assert elapsed < recommendations.LOCK_WAIT
-    assert "Exception ignored" in caplog.text
+    assert "answering from the database" in caplog.text
 
 
 @pytest.mark.django_db

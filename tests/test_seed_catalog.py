@@ -1,14 +1,13 @@
 import io
 
 import pytest
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from domain.properties.management.commands.seed_catalog import GENERATED_CATEGORY_PREFIX
 from domain.properties.models import Category, Property
-from domain.properties.recommendations import ids_key
 from tests.factories import BookingFactory, CategoryFactory, PropertyFactory
+from tests.recommendations import recommended_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -131,14 +130,19 @@ def test_a_generated_catalog_in_use_is_not_replaced():
     assert counts() == (2, 2)
 
 
-def test_generating_empties_the_recommendation_cache(django_capture_on_commit_callbacks):
+def test_generating_drops_every_cached_recommendation_list(api_client, django_capture_on_commit_callbacks):
     category = CategoryFactory()
-    cache.set(ids_key(category.id), [1, 2, 3])
+    prop = PropertyFactory(category=category)
+    assert recommended_ids(api_client, category.id) == [prop.id]
+    # A write that sends no signal leaves the cached list stale...
+    Property.objects.filter(pk=prop.pk).update(is_available=False)
+    assert recommended_ids(api_client, category.id) == [prop.id]
 
     with django_capture_on_commit_callbacks(execute=True):
         seed(categories=3, depth=2, properties=5)
 
-    assert cache.get(ids_key(category.id)) is None
+    # ...until seeding drops every list.
+    assert recommended_ids(api_client, category.id) == []
 
 
 @pytest.mark.parametrize(

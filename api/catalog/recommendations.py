@@ -29,7 +29,7 @@ class RecommendedPropertiesView(PublicEndpoint, GenericAPIView):
         query = RecommendedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         property_ids = recommended_property_ids(query.validated_data["category_id"])
-        # The count comes from the cached ids; only the page's rows are read.
+        # A hit reads the count and the page's ids from Redis; only the page's rows from the database.
         page_ids = self.paginate_queryset(property_ids)
         serializer = self.get_serializer(properties_in_order(page_ids), many=True)
         return self.get_paginated_response(serializer.data)

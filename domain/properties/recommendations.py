@@ -1,51 +1,56 @@
-"""Recommendations: the ACTIVE, available properties of a category's whole subtree.
+"""Recommendations: the ACTIVE, available properties of a category's whole subtree, newest first.
 
-The ordered ids of those properties are cached under one key per category
-asked for (the root of its subtree). A hit costs no SQL; a miss reads the tree
-in one query and the ids in a second. Rows are fetched a page at a time.
+One interface, two ways of keeping the lists, chosen by the cache backend:
 
-Every write that changes which properties a subtree lists must evict the keys
-of the changed categories and of all their ancestors, after its transaction
-commits: the signals in signals.py do it for model saves and deletes, and
-bulk writers (`update()`, `bulk_create()`, seeds) call the `evict_*` functions
-below themselves.
+- Redis (django-redis): one sorted set per cached subtree, kept exact in
+  place after each write commits (recommendation_lists.py, which states the
+  races and how each ends). A hit reads the count and the page's ids from
+  Redis, whatever the subtree's size; a miss reads the tree and the ids (two
+  queries) and builds the list for later hits.
+- Any other cache (the embedded stack's file cache): the ordered ids under
+  one key per subtree, evicted on every write and recomputed on the next
+  miss (recommendation_cache.py).
+
+Every write that changes which properties a subtree lists calls, before its
+transaction commits, `update_recommendations_for_properties` (a property
+listed, unlisted, moved or deleted) or `evict_recommendations_for_categories`
+(the tree changed); the work runs after the commit, or a request in between
+would read the old rows again. The signals in signals.py do it for model
+saves and deletes; bulk writers (`update()`, `bulk_create()`, seeds) call
+these functions themselves. Redis down is a miss answered from the database.
 """
 
+import logging
 import threading
 import time
-import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
+from django_redis.cache import RedisCache
+from redis.exceptions import RedisError
 
 from domain.errors import DomainError, ErrorCode
 
+from . import recommendation_cache, recommendation_lists
+from .epoch import EpochMicroseconds
 from .models import Category, Property
-from .tree import ancestor_ids, category_subtree_ids
+from .tree import ancestor_ids, ancestor_ids_of_each, category_subtree_ids
 
-# Bump the version when the cached value changes meaning: old keys are then never read.
-KEY_PREFIX = "recommendations:v1"
-# A backstop only: evictions keep the lists fresh, this bounds a missed one.
-IDS_TIMEOUT = 10 * 60
-# Longer than computing the largest subtree takes.
-LOCK_TIMEOUT = 10
+logger = logging.getLogger(__name__)
+
 # How long a request waits for another one's computation before doing its own.
 LOCK_WAIT = 2.0
 LOCK_POLL_INTERVAL = 0.02
 
 
-def ids_key(category_id: int) -> str:
-    return f"{KEY_PREFIX}:ids:{category_id}"
+def _on_redis() -> bool:
+    return isinstance(caches["default"], RedisCache)
 
 
-def lock_key(category_id: int) -> str:
-    return f"{KEY_PREFIX}:lock:{category_id}"
-
-
-def compute_recommended_property_ids(category_id: int) -> list[int]:
-    """The ids, newest first, of the ACTIVE and available properties under
-    `category_id` (itself included), from the database: two queries.
+def compute_recommended_rows(category_id: int) -> list[tuple[int, int]]:
+    """(id, created_at in microseconds since the epoch), newest first, of the ACTIVE and available
+    properties under `category_id` (itself included), from the database: two queries.
 
     Raises DomainError(CATEGORY_NOT_FOUND) for an unknown category.
     """
@@ -57,52 +62,67 @@ def compute_recommended_property_ids(category_id: int) -> list[int]:
             category_id__in=subtree, status=Property.Status.ACTIVE, is_available=True
         )
         .order_by("-created_at", "-id")
-        .values_list("id", flat=True)
+        # Computed by the database: parsing 100,000 timestamps in Python costs more than the query.
+        .values_list("id", EpochMicroseconds("created_at"))
     )
 
 
-def recommended_property_ids(category_id: int) -> list[int]:
-    """`compute_recommended_property_ids`, cached.
+def recommended_property_ids(category_id: int) -> Sequence[int]:
+    """The ids, newest first, of the properties recommended under `category_id`: a sequence to
+    paginate (its length is the count; a slice reads only its ids).
 
-    Concurrent misses compute once: the request that adds the lock key
-    computes, the others poll for its value. `cache.add` answers None when
-    the cache is down (django-redis with IGNORE_EXCEPTIONS), and then nobody
-    waits: each request computes from the database.
+    Raises DomainError(CATEGORY_NOT_FOUND) for an unknown category.
     """
-    key, lock = ids_key(category_id), lock_key(category_id)
-    token = uuid.uuid4().hex
+    if _on_redis():
+        return _from_redis(category_id)
+    return recommendation_cache.cached_ids(
+        category_id=category_id, wait=LOCK_WAIT, poll=LOCK_POLL_INTERVAL,
+        compute=lambda: [property_id for property_id, _ in compute_recommended_rows(category_id)],
+    )
+
+
+def _from_redis(category_id: int) -> Sequence[int]:
+    """A hit, else the rows from the database, stored by the one request that marked the build.
+
+    A request that finds another one building polls for its list for up to
+    LOCK_WAIT, then computes without storing.
+    """
+    def from_database() -> list[int]:
+        return [property_id for property_id, _ in compute_recommended_rows(category_id)]
+
+    token = None
     deadline = time.monotonic() + LOCK_WAIT
-    while True:
-        ids = cache.get(key)
-        if ids is not None:
-            return ids
-        locked = cache.add(lock, token, LOCK_TIMEOUT)
-        if locked is not False or time.monotonic() >= deadline:
-            break
-        time.sleep(LOCK_POLL_INTERVAL)
     try:
-        ids = compute_recommended_property_ids(category_id)
+        while True:
+            hit = recommendation_lists.cached_list(category_id=category_id, fallback=from_database)
+            if hit is not None:
+                return hit
+            token = recommendation_lists.begin_build(category_id=category_id)
+            if token or time.monotonic() >= deadline:
+                break
+            time.sleep(LOCK_POLL_INTERVAL)
+    except RedisError:
+        logger.error("recommendations: Redis failed, answering from the database", exc_info=True)
+        return from_database()
+    try:
+        rows = compute_recommended_rows(category_id)
     except Exception:
-        if locked:
-            cache.delete(lock)
+        if token:
+            _drop_quietly([category_id])
         raise
-    if locked:
-        _store_unless_evicted(key, lock, token, ids)
-    return ids
+    if token:
+        try:
+            recommendation_lists.store_build(category_id=category_id, token=token, rows=rows)
+        except RedisError:
+            logger.warning("recommendations: storing a list failed", exc_info=True)
+    return [property_id for property_id, _ in rows]
 
 
-def _store_unless_evicted(key: str, lock: str, token: str, ids: list[int]) -> None:
-    """Cache `ids` unless an eviction ran since the lock was taken.
-
-    An eviction deletes the lock with the value. The lock is checked after
-    the value is written, so an eviction at any moment after our database read
-    began either deletes the value itself or is seen here and undone. The
-    lock is otherwise left to expire: deleting it would let a waiter that just
-    missed the value take it and compute a second time.
-    """
-    cache.set(key, ids, IDS_TIMEOUT)
-    if cache.get(lock) != token:
-        cache.delete(key)
+def _drop_quietly(category_ids: Iterable[int]) -> None:
+    try:
+        recommendation_lists.drop_lists(category_ids)
+    except RedisError:
+        logger.warning("recommendations: dropping a build mark failed; it expires", exc_info=True)
 
 
 def properties_in_order(property_ids: list[int]) -> list[Property]:
@@ -113,85 +133,118 @@ def properties_in_order(property_ids: list[int]) -> list[Property]:
     return [by_id[property_id] for property_id in property_ids if property_id in by_id]
 
 
+def update_recommendations_for_properties(
+    property_ids: Iterable[int], *, previous_category_ids: Iterable[int] = ()
+) -> None:
+    """After the transaction commits, put each of `property_ids` where its committed row says in the
+    lists of its category and all its ancestors (listed or not; a deleted row: in none).
+
+    `previous_category_ids`: categories the properties were in before this
+    transaction (a move, a delete), whose lists may still hold them.
+    """
+    property_ids = set(property_ids)
+    if property_ids:
+        _pending.property_ids |= property_ids
+        _pending.previous_category_ids |= {c for c in previous_category_ids if c is not None}
+        transaction.on_commit(_run_pending, robust=True)
+
+
 def evict_recommendations_for_categories(category_ids: Iterable[int]) -> None:
-    """After the transaction commits, evict the keys of `category_ids` and of
-    all their ancestors (one query).
-
-    After the commit, or a request in between would cache the old rows again.
-    The ancestors are those of the committed tree: for a category that moved,
-    pass its old parent as well.
-    """
-    _schedule_eviction(category_ids=category_ids)
-
-
-def evict_recommendations_for_properties(property_ids: Iterable[int]) -> None:
-    """After the transaction commits, evict the keys of the categories of
-    `property_ids` and of all their ancestors (two queries).
-
-    For writes that send no signal, such as `update()` of `is_available`. The
-    categories are read after the commit: for a property that moved categories
-    that way, call `evict_recommendations_for_categories` with the old one.
-    """
-    _schedule_eviction(property_ids=property_ids)
+    """After the transaction commits, drop the lists of `category_ids` and of all their ancestors
+    (one query): for a tree change. The ancestors are those of the committed
+    tree: for a category that moved, pass its old parent as well."""
+    category_ids = {category_id for category_id in category_ids if category_id is not None}
+    if category_ids:
+        _pending.evicted_category_ids |= category_ids
+        transaction.on_commit(_run_pending, robust=True)
 
 
 def evict_all_recommendations() -> None:
-    """After the transaction commits, evict every recommendation key: for bulk
-    writes such as seeding the catalog."""
-    transaction.on_commit(_delete_all_keys, robust=True)
+    """After the transaction commits, drop every list: for bulk writes such as seeding the catalog."""
+    transaction.on_commit(_drop_all, robust=True)
 
 
-class _PendingEvictions(threading.local):
-    """The ids this thread's transaction evicts once it commits.
+class _Pending(threading.local):
+    """What this thread's transaction updates and evicts once it commits.
 
     A transaction that deletes a thousand properties sends a thousand
     signals: their ids gather here, and the first of their callbacks to run
-    evicts them all with one query; the others find nothing left. Every
+    handles them all in a few queries; the others find nothing left. Every
     write registers a callback of its own, because rolling back a savepoint
     discards the callbacks registered in it. Ids of a write rolled back stay
-    until the next eviction in this thread: one needless eviction, never a
-    missed one.
+    until the next run in this thread: one needless update of a property to
+    the state it has, never a missed one.
     """
 
     def __init__(self):
-        self.category_ids: set[int] = set()
         self.property_ids: set[int] = set()
+        self.previous_category_ids: set[int] = set()
+        self.evicted_category_ids: set[int] = set()
 
 
-_pending = _PendingEvictions()
+_pending = _Pending()
 
 
-def _schedule_eviction(category_ids: Iterable[int] = (), property_ids: Iterable[int] = ()) -> None:
-    category_ids = {category_id for category_id in category_ids if category_id is not None}
-    property_ids = set(property_ids)
-    if category_ids or property_ids:
-        _pending.category_ids |= category_ids
-        _pending.property_ids |= property_ids
-        transaction.on_commit(_evict_pending, robust=True)
-
-
-def _evict_pending() -> None:
-    category_ids, property_ids = _pending.category_ids, _pending.property_ids
-    if not (category_ids or property_ids):
+def _run_pending() -> None:
+    property_ids, previous, evicted = _pending.property_ids, _pending.previous_category_ids, _pending.evicted_category_ids
+    if not (property_ids or evicted):
         return
-    _pending.category_ids, _pending.property_ids = set(), set()
+    _pending.property_ids, _pending.previous_category_ids, _pending.evicted_category_ids = set(), set(), set()
+    if _on_redis():
+        if evicted:
+            recommendation_lists.drop_lists_retrying(ancestor_ids(evicted))
+        if property_ids:
+            _update_lists(sorted(property_ids), previous)
+        return
     if property_ids:
-        category_ids |= set(
+        evicted |= previous | set(
             Property.objects.filter(id__in=property_ids).values_list("category_id", flat=True)
         )
-    _delete_keys(ancestor_ids(category_ids))
+    recommendation_cache.evict(ancestor_ids(evicted))
 
 
-def _delete_keys(category_ids: Iterable[int]) -> None:
-    # Locks before values: on a cache that deletes one key at a time, a
-    # computation that writes its value in between still finds its lock gone.
-    category_ids = list(category_ids)
-    cache.delete_many([lock_key(c) for c in category_ids] + [ids_key(c) for c in category_ids])
+def _update_lists(property_ids: list[int], previous: set[int]) -> None:
+    """Two queries (the rows, their categories' ancestors) and two Redis round trips, whatever the
+    catalog's size; on a Redis failure, the lists concerned are dropped instead."""
+    try:
+        tickets = recommendation_lists.take_tickets(property_ids)
+    except RedisError:
+        logger.warning("recommendations: taking tickets failed; dropping the lists", exc_info=True)
+        tickets = None
+    # After the tickets: the highest ticket reads the newest row.
+    rows = list(Property.objects.filter(id__in=property_ids).values_list(
+        "id", "category_id", "status", "is_available", EpochMicroseconds("created_at")
+    ))
+    lineage = ancestor_ids_of_each({category_id for _, category_id, *_ in rows} | previous)
+    elsewhere = frozenset().union(*(lineage[category_id] for category_id in previous))
+    changes = []
+    for property_id, category_id, status, is_available, score in rows:
+        listed = status == Property.Status.ACTIVE and is_available
+        lists = frozenset(lineage[category_id])
+        changes.append(recommendation_lists.ListingChange(
+            property_id=property_id, score=score,
+            listing=lists if listed else frozenset(), elsewhere=(elsewhere | lists),
+        ))
+    for property_id in set(property_ids) - {row[0] for row in rows}:  # deleted
+        changes.append(recommendation_lists.ListingChange(
+            property_id=property_id, score=None, listing=frozenset(), elsewhere=elsewhere,
+        ))
+    if tickets is not None:
+        try:
+            recommendation_lists.apply_changes(changes=changes, tickets=tickets)
+            return
+        except RedisError:
+            logger.warning("recommendations: updating the lists failed; dropping them", exc_info=True)
+    recommendation_lists.drop_lists_retrying(
+        frozenset().union(*(change.listing | change.elsewhere for change in changes))
+    )
 
 
-def _delete_all_keys() -> None:
-    if hasattr(cache, "delete_pattern"):
-        # django-redis: every key of ours, even those of categories deleted since.
-        cache.delete_pattern(f"{KEY_PREFIX}:*")
-    else:
-        _delete_keys(Category.objects.values_list("id", flat=True))
+def _drop_all() -> None:
+    if not _on_redis():
+        recommendation_cache.evict(Category.objects.values_list("id", flat=True))
+        return
+    try:
+        recommendation_lists.drop_all_lists()
+    except RedisError:
+        logger.error("recommendations: dropping every list failed; they expire", exc_info=True)

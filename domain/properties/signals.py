@@ -1,16 +1,18 @@
-"""Evict cached recommendations when a save or a delete changes what a subtree lists.
+"""Keep the recommendation lists right when a save or a delete changes what a subtree lists.
 
-The state before a save is read in pre_save (one query, skipped for a new
-row): an instance's own memory of it can be stale, and a missed eviction is
-a stale list. `update()` and `bulk_create()` send no signal: whoever writes
-that way calls the `evict_*` functions of recommendations.py.
+A property listed, unlisted, moved or deleted is updated in the lists; a
+category moved or deleted drops the lists above it. The state before a save
+is read in pre_save (one query, skipped for a new row): an instance's own
+memory of it can be stale, and a missed update is a stale list. `update()`
+and `bulk_create()` send no signal: whoever writes that way calls the
+functions of recommendations.py.
 """
 
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from .models import Category, Property
-from .recommendations import evict_recommendations_for_categories
+from .recommendations import evict_recommendations_for_categories, update_recommendations_for_properties
 
 LISTING_FIELDS = ("category_id", "status", "is_available", "created_at")
 
@@ -32,18 +34,17 @@ def remember_property_listing(sender, instance, **kwargs):
 
 
 @receiver(post_save, sender=Property)
-def evict_on_property_save(sender, instance, **kwargs):
+def update_on_property_save(sender, instance, **kwargs):
     before = instance._listing_before_save
     after = _listing(*(getattr(instance, field) for field in LISTING_FIELDS))
     if before != after:
-        evict_recommendations_for_categories(
-            listing[0] for listing in (before, after) if listing is not None
-        )
+        # The lists of the category it left may still hold it.
+        update_recommendations_for_properties([instance.pk], previous_category_ids=[before[0]] if before else [])
 
 
 @receiver(post_delete, sender=Property)
-def evict_on_property_delete(sender, instance, **kwargs):
-    evict_recommendations_for_categories([instance.category_id])
+def update_on_property_delete(sender, instance, **kwargs):
+    update_recommendations_for_properties([instance.pk], previous_category_ids=[instance.category_id])
 
 
 @receiver(pre_save, sender=Category)
