@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test
+.PHONY: install run test test-fast lint format
 
 install: $(INSTALLED)
 
@@ -41,3 +41,17 @@ test: install
 	bash deploy/ensure_services.sh
 	bash deploy/ensure_browser.sh
 	$(BIN)/pytest
+
+# The quick lane: no worker, beat, gunicorn or browser processes.
+test-fast: install
+	bash deploy/ensure_services.sh
+	$(BIN)/pytest -m "not processes"
+
+# ruff's lint and format rules (pyproject.toml); `make format` applies them.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

@@ -129,7 +129,9 @@ class ReadinessView(PublicServiceView):
         checks = run_checks()
         if checks["database"] != OK:
             return Response({"status": UNAVAILABLE, "checks": checks}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"status": OK if all(result == OK for result in checks.values()) else DEGRADED, "checks": checks})
+        return Response(
+            {"status": OK if all(result == OK for result in checks.values()) else DEGRADED, "checks": checks}
+        )
 
 
 urlpatterns = [

@@ -36,8 +36,18 @@ from pathlib import Path
 
 from catalog_database import create_database_if_missing, free_every_property
 from stack import (
-    ROOT, Sampler, configure_environment, cpu_seconds, database_backends, free_port, percentile, process_tree,
-    start_gunicorn, start_redis, start_worker, stop,
+    ROOT,
+    Sampler,
+    configure_environment,
+    cpu_seconds,
+    database_backends,
+    free_port,
+    percentile,
+    process_tree,
+    start_gunicorn,
+    start_redis,
+    start_worker,
+    stop,
 )
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/luxestate_bench_bookings")
@@ -61,15 +71,19 @@ def tokens(count: int) -> list[str]:
 
     from domain.users.models import User
 
-    users = [User.objects.get_or_create(username=f"bench-{n}", defaults={"email": f"bench-{n}@example.com"})[0]
-             for n in range(count)]
+    users = [
+        User.objects.get_or_create(username=f"bench-{n}", defaults={"email": f"bench-{n}@example.com"})[0]
+        for n in range(count)
+    ]
     return [str(RefreshToken.for_user(user).access_token) for user in users]
 
 
 def free_property_ids(count: int) -> list[int]:
     from domain.properties.models import Property
 
-    return list(Property.objects.filter(is_available=True, status="ACTIVE").order_by("?").values_list("id", flat=True)[:count])
+    return list(
+        Property.objects.filter(is_available=True, status="ACTIVE").order_by("?").values_list("id", flat=True)[:count]
+    )
 
 
 class Client:
@@ -131,21 +145,24 @@ def sequential(port: int, token: str, worker_log: Path) -> dict:
         posts.append((time.perf_counter() - started) * 1000)
         client.follow(operation)
         finals.append("/api/operations/" + operation["id"] + "/")
-    task_runs = [float(seconds) * 1000 for seconds in
-                 re.findall(r"run_operation\[[^\]]+\] succeeded in ([0-9.]+)s", worker_log.read_text())]
+    task_runs = [
+        float(seconds) * 1000
+        for seconds in re.findall(r"run_operation\[[^\]]+\] succeeded in ([0-9.]+)s", worker_log.read_text())
+    ]
     return {
         "GET /api/health/": statistics.median(timed_ms(lambda: client.request("GET", "/api/health/"), SEQUENTIAL)),
         "GET /api/auth/me/": statistics.median(timed_ms(lambda: client.request("GET", "/api/auth/me/"), SEQUENTIAL)),
         "POST /api/bookings/create/ (202)": statistics.median(posts),
         "GET /api/operations/<id>/ (final)": statistics.median(
-            timed_ms(lambda: client.request("GET", finals[0]), SEQUENTIAL)),
+            timed_ms(lambda: client.request("GET", finals[0]), SEQUENTIAL)
+        ),
         "run_operation task, wall (worker log)": statistics.median(task_runs) if task_runs else float("nan"),
     }
 
 
 def under_load(port: int, clients_tokens: list[str], per_client: int, processes: dict, profile: dict | None) -> dict:
     property_ids = free_property_ids(len(clients_tokens) * per_client)
-    shares = [property_ids[n::len(clients_tokens)] for n in range(len(clients_tokens))]
+    shares = [property_ids[n :: len(clients_tokens)] for n in range(len(clients_tokens))]
     results: list[dict] = []
     not_held = []
     lock = threading.Lock()
@@ -160,7 +177,9 @@ def under_load(port: int, clients_tokens: list[str], per_client: int, processes:
                 results.append(outcome)
         not_held.append(client.not_held)
 
-    threads = [threading.Thread(target=run, args=(token, share)) for token, share in zip(clients_tokens, shares)]
+    threads = [
+        threading.Thread(target=run, args=(token, share)) for token, share in zip(clients_tokens, shares, strict=True)
+    ]
     for thread in threads:
         thread.start()
     pids = {name: pids_of() for name, pids_of in processes.items()}
@@ -177,13 +196,20 @@ def under_load(port: int, clients_tokens: list[str], per_client: int, processes:
     pids = {name: pids_of() for name, pids_of in processes.items()}
     cpu = {name: (cpu_seconds(pids[name]) - cpu_before[name]) * 1000 / len(results) for name in pids}
     succeeded = [r for r in results if r["operation"]["status"] == "SUCCEEDED"]
-    lags = [(r["received"] - datetime.fromisoformat(r["operation"]["updated_at"]).timestamp()) * 1000
-            for r in succeeded]
+    lags = [
+        (r["received"] - datetime.fromisoformat(r["operation"]["updated_at"]).timestamp()) * 1000 for r in succeeded
+    ]
     took = [r["took"] * 1000 for r in results]
     return {
-        "bookings": len(results), "succeeded": len(succeeded), "per_second": len(results) / wall,
-        "p50": statistics.median(took), "p99": percentile(took, 0.99),
-        "lag_p50": statistics.median(lags), "lag_p95": percentile(lags, 0.95), "cpu": cpu, "not_held": sum(not_held),
+        "bookings": len(results),
+        "succeeded": len(succeeded),
+        "per_second": len(results) / wall,
+        "p50": statistics.median(took),
+        "p99": percentile(took, 0.99),
+        "lag_p50": statistics.median(lags),
+        "lag_p95": percentile(lags, 0.95),
+        "cpu": cpu,
+        "not_held": sum(not_held),
     }
 
 
@@ -192,9 +218,11 @@ def run_catalog(categories: int, clients: int, per_client: int, profile: bool = 
     create_database_if_missing(database_url)
     redis_url, redis_server = start_redis()
     configure_environment(
-        database_url=database_url, redis_url=redis_url,
+        database_url=database_url,
+        redis_url=redis_url,
         # The bench's users book many properties each.
-        BOOKING_MAX_PENDING_PER_USER="1000000", BOOKING_REBOOK_COOLDOWN="0",
+        BOOKING_MAX_PENDING_PER_USER="1000000",
+        BOOKING_REBOOK_COOLDOWN="0",
     )
     gunicorn = worker = None
     try:
@@ -227,28 +255,35 @@ def run_catalog(categories: int, clients: int, per_client: int, profile: bool = 
 
 
 def print_tables(runs: list[dict], clients: int, per_client: int) -> None:
-    from config.web import WEB_THREADS
     from django.conf import settings
 
-    print(f"\n{PROPERTIES} properties; gunicorn 2 processes x {WEB_THREADS} threads "
-          f"(long-poll cap {settings.LONG_POLL_MAX_WAITERS} per process), 1 Celery worker of concurrency 2, "
-          f"PostgreSQL + Redis on 127.0.0.1; times in ms.\n")
+    from config.web import WEB_THREADS
+
+    print(
+        f"\n{PROPERTIES} properties; gunicorn 2 processes x {WEB_THREADS} threads "
+        f"(long-poll cap {settings.LONG_POLL_MAX_WAITERS} per process), 1 Celery worker of concurrency 2, "
+        f"PostgreSQL + Redis on 127.0.0.1; times in ms.\n"
+    )
     print("Sequential medians, one client, warm:\n")
     print("| request | " + " | ".join(f"{run['categories']} categories" for run in runs) + " |")
     print("|---|" + "---|" * len(runs))
     for name in runs[0]["medians"]:
         print(f"| {name} | " + " | ".join(f"{run['medians'][name]:.1f}" for run in runs) + " |")
     print(f"\n{clients} clients x {per_client} bookings each, long-polling the status URL:\n")
-    print("| categories | bookings/s | POST to final p50 / p99 | answer after commit p50 / p95 | long-polls not held "
-          "| CPU per booking: web / worker / PostgreSQL / Redis | total CPU |")
+    print(
+        "| categories | bookings/s | POST to final p50 / p99 | answer after commit p50 / p95 | long-polls not held "
+        "| CPU per booking: web / worker / PostgreSQL / Redis | total CPU |"
+    )
     print("|---|---|---|---|---|---|---|")
     for run in runs:
         load, cpu = run["load"], run["load"]["cpu"]
-        print(f"| {run['categories']} | {load['per_second']:.0f} ({load['succeeded']}/{load['bookings']} ok) "
-              f"| {load['p50']:.0f} / {load['p99']:.0f} | {load['lag_p50']:.0f} / {load['lag_p95']:.0f} "
-              f"| {load['not_held']} "
-              f"| {cpu['web']:.1f} / {cpu['worker']:.1f} / {cpu['PostgreSQL']:.1f} / {cpu['Redis']:.1f} "
-              f"| {sum(cpu.values()):.1f} |")
+        print(
+            f"| {run['categories']} | {load['per_second']:.0f} ({load['succeeded']}/{load['bookings']} ok) "
+            f"| {load['p50']:.0f} / {load['p99']:.0f} | {load['lag_p50']:.0f} / {load['lag_p95']:.0f} "
+            f"| {load['not_held']} "
+            f"| {cpu['web']:.1f} / {cpu['worker']:.1f} / {cpu['PostgreSQL']:.1f} / {cpu['Redis']:.1f} "
+            f"| {sum(cpu.values()):.1f} |"
+        )
 
 
 def main() -> None:
@@ -257,8 +292,11 @@ def main() -> None:
     parser.add_argument("--per-client", type=int, default=5)
     parser.add_argument("--categories", type=int, nargs="+", default=[1_000, 20_000])
     parser.add_argument("--json", action="store_true", help="print the one run as JSON, for the parent run")
-    parser.add_argument("--profile", action="store_true",
-                        help="sample the web and worker processes with py-spy under load and print the top (one size)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the web and worker processes with py-spy under load and print the top (one size)",
+    )
     options = parser.parse_args()
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
@@ -267,9 +305,20 @@ def main() -> None:
         runs = []
         for categories in options.categories:
             child = subprocess.run(
-                [sys.executable, __file__, "--clients", str(options.clients), "--per-client",
-                 str(options.per_client), "--categories", str(categories), "--json"],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--clients",
+                    str(options.clients),
+                    "--per-client",
+                    str(options.per_client),
+                    "--categories",
+                    str(categories),
+                    "--json",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
     else:
@@ -285,7 +334,7 @@ def main() -> None:
     for name, (own, inclusive) in (runs[0].get("profiles") or {}).items():
         print(f"\npy-spy, {name} processes under load: share of samples")
         print("| self | function | | with callees | function |\n|---|---|---|---|---|")
-        for (own_name, own_share), (name_in, share_in) in zip(own, inclusive):
+        for (own_name, own_share), (name_in, share_in) in zip(own, inclusive, strict=False):
             print(f"| {own_share:.1%} | {own_name} | | {share_in:.1%} | {name_in} |")
 
 

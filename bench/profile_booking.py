@@ -42,8 +42,12 @@ def main() -> None:
     database_url = f"{DATABASE_URL}_{options.categories}"
     create_database_if_missing(database_url)
     redis_url, redis_server = start_redis()
-    configure_environment(database_url=database_url, redis_url=redis_url,
-                          BOOKING_MAX_PENDING_PER_USER="1000000", BOOKING_REBOOK_COOLDOWN="0")
+    configure_environment(
+        database_url=database_url,
+        redis_url=redis_url,
+        BOOKING_MAX_PENDING_PER_USER="1000000",
+        BOOKING_REBOOK_COOLDOWN="0",
+    )
     try:
         import django
 
@@ -58,8 +62,9 @@ def main() -> None:
         accepted = []
 
         def post():
-            response = client.post("/api/bookings/create/", {"property_id": next(property_ids)},
-                                   content_type="application/json")
+            response = client.post(
+                "/api/bookings/create/", {"property_id": next(property_ids)}, content_type="application/json"
+            )
             accepted.append(response.json()["id"])
 
         for _ in range(20):  # warm-up

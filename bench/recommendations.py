@@ -37,11 +37,26 @@ from pathlib import Path
 import redis
 from bookings import Client, free_property_ids, tokens
 from catalog_database import (
-    CATEGORIES, DATABASE_URL, DEPTH, PROPERTIES, create_database_if_missing, free_every_property, seed_catalog,
+    CATEGORIES,
+    DATABASE_URL,
+    DEPTH,
+    PROPERTIES,
+    create_database_if_missing,
+    free_every_property,
+    seed_catalog,
 )
 from stack import (
-    ROOT, configure_environment, cpu_seconds, free_port, get, p99, process_tree, start_gunicorn, start_redis,
-    start_worker, stop,
+    ROOT,
+    configure_environment,
+    cpu_seconds,
+    free_port,
+    get,
+    p99,
+    process_tree,
+    start_gunicorn,
+    start_redis,
+    start_worker,
+    stop,
 )
 
 MISSES, HITS, WARMUP = 200, 1_000, 20
@@ -80,7 +95,9 @@ def cases(whole):
     roots = Category.objects.filter(parent=whole)
     largest_root = max(roots, key=lambda root: len(category_subtree_ids(root.id)))
     leaf = (
-        Category.objects.filter(slug__startswith=GENERATED_CATEGORY_PREFIX, children__isnull=True).order_by("id").first()
+        Category.objects.filter(slug__startswith=GENERATED_CATEGORY_PREFIX, children__isnull=True)
+        .order_by("id")
+        .first()
     )
     return [("leaf", leaf), (f"root (1 of {roots.count()})", largest_root), ("whole catalog", whole)]
 
@@ -137,7 +154,7 @@ class BookingStream:
 
     def __init__(self, port: int, client_tokens: list[str]):
         property_ids = free_property_ids(len(client_tokens) * BOOKINGS_PER_CLIENT)
-        self.shares = [property_ids[n::len(client_tokens)] for n in range(len(client_tokens))]
+        self.shares = [property_ids[n :: len(client_tokens)] for n in range(len(client_tokens))]
         self.port, self.client_tokens = port, client_tokens
         self.stopping, self._finals = multiprocessing.Event(), multiprocessing.Value("i", 0)
 
@@ -155,8 +172,10 @@ class BookingStream:
                 self._finals.value += 1
 
     def _run(self) -> None:
-        threads = [threading.Thread(target=self._book_all, args=(token, share), daemon=True)
-                   for token, share in zip(self.client_tokens, self.shares)]
+        threads = [
+            threading.Thread(target=self._book_all, args=(token, share), daemon=True)
+            for token, share in zip(self.client_tokens, self.shares, strict=True)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -198,7 +217,10 @@ def mixed_run(port: int, whole, leaf, redis_url: str, stream_clients: int, worke
     server = redis.Redis.from_url(redis_url)
     root_path, leaf_path = (f"/api/properties/recommended/?category_id={c.id}" for c in (whole, leaf))
     alternating_hits(connection, [root_path, leaf_path], WARMUP)  # builds both lists
-    bytes_per_hit = {root_path: redis_bytes_per_hit(redis_url, whole.id), leaf_path: redis_bytes_per_hit(redis_url, leaf.id)}
+    bytes_per_hit = {
+        root_path: redis_bytes_per_hit(redis_url, whole.id),
+        leaf_path: redis_bytes_per_hit(redis_url, leaf.id),
+    }
     idle = alternating_hits(connection, [root_path, leaf_path], MIXED_HITS)
     client_tokens = tokens(stream_clients)
     with BookingStream(port, client_tokens) as stream:
@@ -211,9 +233,15 @@ def mixed_run(port: int, whole, leaf, redis_url: str, stream_clients: int, worke
         worker_cpu = cpu_seconds(worker_pids) - cpu_before
         rebuilt = lists_built(server) - built_before
     return {
-        "idle": idle, "streaming": streaming, "root": root_path, "leaf": leaf_path, "bytes": bytes_per_hit,
-        "bookings_per_second": bookings / wall, "bookings": bookings,
-        "worker_cpu_ms_per_booking": worker_cpu * 1000 / max(bookings, 1), "rebuilt": rebuilt,
+        "idle": idle,
+        "streaming": streaming,
+        "root": root_path,
+        "leaf": leaf_path,
+        "bytes": bytes_per_hit,
+        "bookings_per_second": bookings / wall,
+        "bookings": bookings,
+        "worker_cpu_ms_per_booking": worker_cpu * 1000 / max(bookings, 1),
+        "rebuilt": rebuilt,
         "load": os.getloadavg()[0],
     }
 
@@ -228,9 +256,11 @@ def main() -> None:
     create_database_if_missing(DATABASE_URL)
     redis_url, redis_server = start_redis()
     configure_environment(
-        database_url=DATABASE_URL, redis_url=redis_url,
+        database_url=DATABASE_URL,
+        redis_url=redis_url,
         # The streaming clients book many properties each.
-        BOOKING_MAX_PENDING_PER_USER="1000000", BOOKING_REBOOK_COOLDOWN="0",
+        BOOKING_MAX_PENDING_PER_USER="1000000",
+        BOOKING_REBOOK_COOLDOWN="0",
     )
     gunicorn = worker = None
     try:
@@ -248,7 +278,7 @@ def main() -> None:
         gunicorn = start_gunicorn(port)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         rows = []
-        for label, category in ([] if options.skip_cases else cases(whole)):
+        for label, category in [] if options.skip_cases else cases(whole):
             path = f"/api/properties/recommended/?category_id={category.id}"
 
             def forget(category_id=category.id):
@@ -258,9 +288,19 @@ def main() -> None:
             misses = timed_requests(connection, path, MISSES, forget)
             hits = timed_requests(connection, path, HITS)
             sql_miss, sql_hit = queries_of_miss_and_hit(path, forget)
-            rows.append((label, len(category_subtree_ids(category.id)), len(recommended_property_ids(category.id)),
-                         statistics.median(misses), p99(misses), statistics.median(hits), p99(hits),
-                         sql_miss, sql_hit))
+            rows.append(
+                (
+                    label,
+                    len(category_subtree_ids(category.id)),
+                    len(recommended_property_ids(category.id)),
+                    statistics.median(misses),
+                    p99(misses),
+                    statistics.median(hits),
+                    p99(hits),
+                    sql_miss,
+                    sql_hit,
+                )
+            )
         if rows:
             print_table(rows)
         connections.close_all()
@@ -277,34 +317,44 @@ def main() -> None:
 def print_mixed(mixed: dict, whole, leaf, stream_clients: int) -> None:
     from domain.properties.recommendations import recommended_property_ids
 
-    print(f"\nMixed run: hits at the root (the whole catalog, {len(recommended_property_ids(whole.id))} listed) "
-          f"and a leaf ({len(recommended_property_ids(leaf.id))} listed), alternating, {MIXED_HITS} each per phase; "
-          f"{stream_clients} clients booking meanwhile at {mixed['bookings_per_second']:.0f} bookings/s "
-          f"({mixed['bookings']} bookings); worker CPU {mixed['worker_cpu_ms_per_booking']:.1f} ms per booking; "
-          f"lists rebuilt while streaming: {mixed['rebuilt']}; load average {mixed['load']:.1f} on "
-          f"{os.cpu_count()} cores; times in ms.\n")
-    print("| case | idle p50 | idle p99 | streaming p50 | streaming p99 | p50 ratio | p99 ratio | Redis bytes per idle hit |")
+    print(
+        f"\nMixed run: hits at the root (the whole catalog, {len(recommended_property_ids(whole.id))} listed) "
+        f"and a leaf ({len(recommended_property_ids(leaf.id))} listed), alternating, {MIXED_HITS} each per phase; "
+        f"{stream_clients} clients booking meanwhile at {mixed['bookings_per_second']:.0f} bookings/s "
+        f"({mixed['bookings']} bookings); worker CPU {mixed['worker_cpu_ms_per_booking']:.1f} ms per booking; "
+        f"lists rebuilt while streaming: {mixed['rebuilt']}; load average {mixed['load']:.1f} on "
+        f"{os.cpu_count()} cores; times in ms.\n"
+    )
+    print(
+        "| case | idle p50 | idle p99 | streaming p50 | streaming p99 | p50 ratio | p99 ratio "
+        "| Redis bytes per idle hit |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for label, path in (("root", mixed["root"]), ("leaf", mixed["leaf"])):
         idle, streaming = mixed["idle"][path], mixed["streaming"][path]
         i50, i99, s50, s99 = statistics.median(idle), p99(idle), statistics.median(streaming), p99(streaming)
-        print(f"| {label} | {i50:.1f} | {i99:.1f} | {s50:.1f} | {s99:.1f} | {s50 / i50:.2f} | {s99 / i99:.2f} "
-              f"| {mixed['bytes'][path]:.0f} |")
+        print(
+            f"| {label} | {i50:.1f} | {i99:.1f} | {s50:.1f} | {s99:.1f} | {s50 / i50:.2f} | {s99 / i99:.2f} "
+            f"| {mixed['bytes'][path]:.0f} |"
+        )
     root_idle, leaf_idle = (statistics.median(mixed["idle"][mixed[key]]) for key in ("root", "leaf"))
     print(f"\nroot hit p50 / leaf hit p50, idle: {root_idle / leaf_idle:.2f}")
 
 
 def print_table(rows) -> None:
-    print(f"\nGET /api/properties/recommended/ over HTTP, gunicorn (2 workers) on 127.0.0.1, "
-          f"PostgreSQL + Redis; {CATEGORIES} categories over {DEPTH} levels, {PROPERTIES} properties; "
-          f"{MISSES} misses and {HITS} hits per case, page of 20; times in ms.\n")
-    header = ("case", "categories", "listed ids", "miss p50", "miss p99", "hit p50", "hit p99",
-              "SQL miss", "SQL hit")
+    print(
+        f"\nGET /api/properties/recommended/ over HTTP, gunicorn (2 workers) on 127.0.0.1, "
+        f"PostgreSQL + Redis; {CATEGORIES} categories over {DEPTH} levels, {PROPERTIES} properties; "
+        f"{MISSES} misses and {HITS} hits per case, page of 20; times in ms.\n"
+    )
+    header = ("case", "categories", "listed ids", "miss p50", "miss p99", "hit p50", "hit p99", "SQL miss", "SQL hit")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for label, categories, listed, miss50, miss99, hit50, hit99, sql_miss, sql_hit in rows:
-        print(f"| {label} | {categories} | {listed} | {miss50:.1f} | {miss99:.1f} | {hit50:.1f} | {hit99:.1f} "
-              f"| {sql_miss} | {sql_hit} |")
+        print(
+            f"| {label} | {categories} | {listed} | {miss50:.1f} | {miss99:.1f} | {hit50:.1f} | {hit99:.1f} "
+            f"| {sql_miss} | {sql_hit} |"
+        )
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def main() -> None:
     for label, params in FILTERS:
         matched, count_sql, page_sql = statements_of(params)
 
-        def both():
+        def both(count_sql=count_sql, page_sql=page_sql):
             return median_execution_ms(count_sql), median_execution_ms(page_sql)
 
         rows.append((label, params, matched, without_trigram_indexes(both), both()))
@@ -115,17 +115,20 @@ def main() -> None:
 
 
 def print_table(rows) -> None:
-    print(f"\nGET /api/properties/?<filter>: database time of the COUNT and of the page (20 rows) the API runs, "
-          f"median of {RUNS} EXPLAIN (ANALYZE) runs, in ms; {PROPERTIES} properties, {CATEGORIES} categories "
-          f"over {DEPTH} levels.\n")
-    header = ("filter", "case", "rows", "share", "count, no index", "page, no index", "count", "page",
-              "page + count")
+    print(
+        f"\nGET /api/properties/?<filter>: database time of the COUNT and of the page (20 rows) the API runs, "
+        f"median of {RUNS} EXPLAIN (ANALYZE) runs, in ms; {PROPERTIES} properties, {CATEGORIES} categories "
+        f"over {DEPTH} levels.\n"
+    )
+    header = ("filter", "case", "rows", "share", "count, no index", "page, no index", "count", "page", "page + count")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for label, params, matched, (count_before, page_before), (count, page) in rows:
         query = "&".join(f"{key}={value}" for key, value in params.items())
-        print(f"| `{query}` | {label} | {matched} | {matched / PROPERTIES:.1%} | {count_before:.1f} "
-              f"| {page_before:.1f} | {count:.1f} | {page:.1f} | {count + page:.1f} |")
+        print(
+            f"| `{query}` | {label} | {matched} | {matched / PROPERTIES:.1%} | {count_before:.1f} "
+            f"| {page_before:.1f} | {count:.1f} | {page:.1f} | {count + page:.1f} |"
+        )
 
 
 if __name__ == "__main__":

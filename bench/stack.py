@@ -41,7 +41,8 @@ def wait_until(ready, what: str, seconds: float = 30) -> None:
 
 
 def start_redis() -> tuple[str, subprocess.Popen | None]:
-    """A redis-server of the benchmark's own on a free port (so its CPU can be read), unless BENCH_REDIS_URL names one."""
+    """A redis-server of the benchmark's own on a free port (so its CPU can be read), unless BENCH_REDIS_URL
+    names one."""
     if url := os.environ.get("BENCH_REDIS_URL"):
         return url, None
     if not shutil.which("redis-server"):
@@ -77,13 +78,22 @@ def configure_environment(*, database_url: str, redis_url: str, **extra: str) ->
 
 def start_gunicorn(port: int, workers: int = 2) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-c", "deploy/gunicorn.conf.py",
-         "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-        cwd=ROOT, env={**os.environ, "WEB_CONCURRENCY": str(workers), "GUNICORN_MAX_REQUESTS": "0"},
-        stdout=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "WEB_CONCURRENCY": str(workers), "GUNICORN_MAX_REQUESTS": "0"},
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
     )
-    wait_until(lambda: get(http.client.HTTPConnection("127.0.0.1", port, timeout=5), "/api/health/") == 200,
-               "gunicorn")
+    wait_until(lambda: get(http.client.HTTPConnection("127.0.0.1", port, timeout=5), "/api/health/") == 200, "gunicorn")
     return server
 
 
@@ -91,9 +101,25 @@ def start_worker(log_path: Path, concurrency: int = 2) -> subprocess.Popen:
     """A Celery worker on every queue, logging each task's run (`succeeded in …s`) to `log_path`."""
     log = open(log_path, "w")
     worker = subprocess.Popen(
-        [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", "bookings,payments,webhooks,maintenance",
-         "-c", str(concurrency), "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "INFO"}, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "bookings,payments,webhooks,maintenance",
+            "-c",
+            str(concurrency),
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "INFO"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     wait_until(lambda: "ready." in log_path.read_text(), "the Celery worker", 60)
@@ -176,9 +202,21 @@ class Sampler:
         for pid in pids:
             output = folder / f"py-spy-{pid}.txt"
             recorder = subprocess.Popen(
-                [str(ROOT / ".venv/bin/py-spy"), "record", "--format", "raw", "--rate", "250", "--nonblocking",
-                 "-o", str(output), "-p", str(pid)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    str(ROOT / ".venv/bin/py-spy"),
+                    "record",
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "250",
+                    "--nonblocking",
+                    "-o",
+                    str(output),
+                    "-p",
+                    str(pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             self.recorders.append((recorder, output))
 
@@ -196,8 +234,10 @@ class Sampler:
                 continue
             for line in output.read_text().splitlines():
                 stack, _, samples = line.rpartition(" ")
-                frames = [frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")").split(":")[0]
-                          for frame in stack.split(";")]
+                frames = [
+                    frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")").split(":")[0]
+                    for frame in stack.split(";")
+                ]
                 total += int(samples)
                 own[frames[-1]] = own.get(frames[-1], 0) + int(samples)
                 for frame in set(frames):

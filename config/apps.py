@@ -31,7 +31,7 @@ def check_secret_key() -> None:
     if settings.DEBUG:
         return
     try:
-        settings.SECRET_KEY
+        settings.SECRET_KEY  # noqa: B018  (reading it is the check: the setting raises when empty)
     except ImproperlyConfigured as empty:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off: sessions, tokens and password reset links are signed "

@@ -33,11 +33,13 @@ def check_broker_eviction_policy(app) -> None:
         except (RedisError, OperationalError, OSError) as error:
             logger.warning(
                 "Could not check the broker Redis's maxmemory-policy (%s): make sure it is noeviction, "
-                "or queued tasks can be lost under memory pressure.", error,
+                "or queued tasks can be lost under memory pressure.",
+                error,
             )
             return
     if policy != "noeviction":
         logger.warning(
             "The broker Redis's maxmemory-policy is %s: under memory pressure it can evict queued tasks. "
-            "Give the broker a Redis instance of its own with maxmemory-policy noeviction.", policy,
+            "Give the broker a Redis instance of its own with maxmemory-policy noeviction.",
+            policy,
         )

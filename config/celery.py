@@ -3,8 +3,10 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
-from . import broker_memory  # noqa: F401  (connects the worker's start-up check of the broker)
-from . import celery_logging  # noqa: F401  (connects Django's logging for worker and beat)
+from . import (
+    broker_memory,  # noqa: F401  (connects the worker's start-up check of the broker)
+    celery_logging,  # noqa: F401  (connects Django's logging for worker and beat)
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -44,7 +44,9 @@ def operations() -> GaugeMetricFamily:
         (row["kind"], row["status"]): row["n"]
         for row in Operation.objects.filter(
             Q(status__in=UNFINISHED_STATUSES) | Q(status__in=FINAL_STATUSES, finished_at__gte=since)
-        ).values("kind", "status").annotate(n=Count("pk"))
+        )
+        .values("kind", "status")
+        .annotate(n=Count("pk"))
     }
     for kind in OPERATION_KINDS:
         for status in JobStatus.values:
@@ -73,12 +75,8 @@ def unapplied_webhook_events() -> GaugeMetricFamily:
 
 
 def bookings() -> GaugeMetricFamily:
-    family = GaugeMetricFamily(
-        "luxestate_bookings", "Bookings that hold a property, by status.", labels=["status"]
-    )
-    counts = dict(
-        Booking.objects.filter(status__in=HOLDING_STATUSES).values_list("status").annotate(n=Count("pk"))
-    )
+    family = GaugeMetricFamily("luxestate_bookings", "Bookings that hold a property, by status.", labels=["status"])
+    counts = dict(Booking.objects.filter(status__in=HOLDING_STATUSES).values_list("status").annotate(n=Count("pk")))
     for status in HOLDING_STATUSES:
         family.add_metric([status], counts.get(status, 0))
     return family
@@ -96,7 +94,7 @@ def celery_queue_lengths() -> GaugeMetricFamily | None:
     family = GaugeMetricFamily(
         "luxestate_celery_queue_length", "Messages waiting in each Celery queue.", labels=["queue"]
     )
-    for queue, length in zip(settings.METRICS_QUEUES, lengths):
+    for queue, length in zip(settings.METRICS_QUEUES, lengths, strict=True):
         family.add_metric([queue], length)
     return family
 

@@ -64,9 +64,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # connection's own address and scheme, so that a client can neither dodge a
 # throttle nor pass for HTTPS by sending those headers itself.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
-CORS_ALLOWED_ORIGINS = env.list(
-    "CORS_ALLOWED_ORIGINS", default=["http://localhost:3000", "http://127.0.0.1:3000"]
-)
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=["http://localhost:3000", "http://127.0.0.1:3000"])
 
 INSTALLED_APPS = [
     # First, so that its start-up check runs before any app reads SECRET_KEY.
@@ -368,7 +366,9 @@ OPERATION_MAX_REDISPATCHES = env.int("OPERATION_MAX_REDISPATCHES", default=7)
 # its threads, so that waiters never take them all (api/operations/waiting.py).
 LONG_POLL_MAX_WAITERS = env.int("LONG_POLL_MAX_WAITERS", default=max(WEB_THREADS * 3 // 4, 1))
 if LONG_POLL_MAX_WAITERS >= WEB_THREADS:
-    raise ImproperlyConfigured("LONG_POLL_MAX_WAITERS must be below GUNICORN_THREADS, or waiters can take every thread.")
+    raise ImproperlyConfigured(
+        "LONG_POLL_MAX_WAITERS must be below GUNICORN_THREADS, or waiters can take every thread."
+    )
 
 # --- Payments -------------------------------------------------------------
 # The simulation only reports its mode from it (livemode); a real integration

@@ -97,14 +97,20 @@ def dispatch(job: Job, *, expires: int | None = None) -> bool:
         return False
     try:
         JOB_TASKS[type(job)].apply_async(
-            args=[str(job.pk)], queue=job.queue, expires=expires, retry=True, retry_policy=PUBLISH_RETRY_POLICY,
+            args=[str(job.pk)],
+            queue=job.queue,
+            expires=expires,
+            retry=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
             headers=log_context_of(job),
         )
     except Exception:
         breaker.trip()
         logger.exception(
             "could not publish %s %s: not publishing for %d s; the sweep will send it",
-            type(job).__name__, job.pk, settings.BROKER_BREAKER_COOLDOWN,
+            type(job).__name__,
+            job.pk,
+            settings.BROKER_BREAKER_COOLDOWN,
         )
         return False
     return True

@@ -30,7 +30,9 @@ TASK_RUNS = Counter("luxestate_celery_task_runs_total", "Task runs started, by t
 TASK_FAILURES = Counter("luxestate_celery_task_failures_total", "Task runs that raised, by task.", ["task"])
 TASK_RETRIES = Counter("luxestate_celery_task_retries_total", "Task runs that asked for a retry, by task.", ["task"])
 TASK_DURATION = Histogram(
-    "luxestate_celery_task_duration_seconds", "How long task runs took, by task.", ["task"],
+    "luxestate_celery_task_duration_seconds",
+    "How long task runs took, by task.",
+    ["task"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
 

@@ -5,17 +5,28 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from tasks.jobs import breaker
-from tests.factories import UserFactory
-from tests.network import DEAD_REDIS_URL, RABBITMQ_URL, rabbitmq_answers
-from tests.waiting import wait_until
-from tests.workers import (  # noqa: F401
-    broker_at, celery_app, celery_worker_parameters, start_beat_process, start_worker_process,
+from tests.support.clients import client_for
+from tests.support.factories import UserFactory
+from tests.support.network import DEAD_REDIS_URL, RABBITMQ_URL, rabbitmq_answers
+from tests.support.workers import (  # noqa: F401
+    broker_at,
+    celery_app,
+    celery_worker_parameters,
+    start_beat_process,
+    start_worker_process,
 )
 
-BOOKING_CREATE_URL = "/api/bookings/create/"
+# The fixtures that start processes of their own: a test using one is in the slow lane.
+PROCESS_FIXTURES = {"start_worker_process", "start_beat_process"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark `processes` the tests that start worker or beat processes (the others mark themselves)."""
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.processes)
 
 
 @pytest.fixture(autouse=True)
@@ -44,18 +55,6 @@ def auth_rate_of_two(monkeypatch):
 @pytest.fixture
 def api_client():
     return APIClient()
-
-
-def token_for(user) -> str:
-    """An access token of `user`."""
-    return str(RefreshToken.for_user(user).access_token)
-
-
-def client_for(user) -> APIClient:
-    """An API client that sends `user`'s access token."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
-    return client
 
 
 @pytest.fixture
@@ -94,11 +93,3 @@ def user(db):
 @pytest.fixture
 def auth_client(user):
     return client_for(user)
-
-
-def wait_for_operation(client, status_url: str, timeout: float = 30) -> dict:
-    """Poll an operation's status URL, as a frontend does, until it is final."""
-    return wait_until(
-        lambda: client.get(status_url).json(), timeout, f"the operation at {status_url} to be final",
-        met=lambda body: body["status"] in ("SUCCEEDED", "FAILED"),
-    )

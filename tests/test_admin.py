@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from domain.properties.models import Category, Property
-from tests.factories import CategoryFactory, PropertyFactory, png_upload
+from tests.support.factories import CategoryFactory, PropertyFactory, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,15 @@ def test_the_property_changelist_shows_its_columns_and_searches(admin_client):
     content = response.content.decode()
     assert "Sea View Villa" in content
     assert "Ski Chalet" not in content
-    for column in ("column-title", "column-category", "column-location", "column-price", "column-status",
-                   "column-is_available", "column-created_at"):
+    for column in (
+        "column-title",
+        "column-category",
+        "column-location",
+        "column-price",
+        "column-status",
+        "column-is_available",
+        "column-created_at",
+    ):
         assert column in content
 
 
@@ -84,7 +91,10 @@ def test_an_admin_creates_a_property_with_an_image(admin_client, settings, tmp_p
     assert response.status_code == 302, response.context["adminform"].form.errors
     villa = Property.objects.get()
     assert (villa.title, villa.slug, villa.category_id, villa.amenities) == (
-        "Sea View Villa", "sea-view-villa", category.id, ["pool", "helipad"]
+        "Sea View Villa",
+        "sea-view-villa",
+        category.id,
+        ["pool", "helipad"],
     )
     assert villa.image.name.startswith("properties/sea-view")
     assert (tmp_path / villa.image.name).read_bytes().startswith(b"\x89PNG")
@@ -107,8 +117,14 @@ def test_a_non_image_upload_is_refused(admin_client, settings, tmp_path):
     response = admin_client.post(
         reverse("admin:properties_property_add"),
         {
-            "title": "Sea View Villa", "location": "Monaco", "price": "1.00", "bedrooms": "1",
-            "bathrooms": "1", "category": CategoryFactory().id, "amenities": "[]", "status": "ACTIVE",
+            "title": "Sea View Villa",
+            "location": "Monaco",
+            "price": "1.00",
+            "bedrooms": "1",
+            "bathrooms": "1",
+            "category": CategoryFactory().id,
+            "amenities": "[]",
+            "status": "ACTIVE",
             "image": SimpleUploadedFile("fake.png", b"not a picture", content_type="image/png"),
         },
     )

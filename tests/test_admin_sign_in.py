@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import PASSWORD, UserFactory
-from tests.otp import current_token
+from tests.support.factories import PASSWORD, UserFactory
+from tests.support.otp import current_token
 
 pytestmark = pytest.mark.django_db
 

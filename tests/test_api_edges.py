@@ -9,10 +9,10 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from domain.operations.models import Operation
-from tests.conftest import BOOKING_CREATE_URL
-from tests.factories import PASSWORD, BookingFactory, PropertyFactory, UserFactory
-from tests.network import DEAD_REDIS_URL
-from tests.recommendations import get_recommended
+from tests.support.clients import BOOKING_CREATE_URL
+from tests.support.factories import PASSWORD, BookingFactory, PropertyFactory, UserFactory
+from tests.support.network import DEAD_REDIS_URL
+from tests.support.recommendations import get_recommended
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,10 @@ def test_refreshing_the_token_of_a_deleted_user_is_a_401(api_client):
     assert response.json() == {"detail": "No active account found for the given token."}
 
 
-@pytest.mark.parametrize("path", ["categories/", "properties/", "properties/{slug}/", "properties/recommended/?category_id={category}", "schema/"])
+@pytest.mark.parametrize(
+    "path",
+    ["categories/", "properties/", "properties/{slug}/", "properties/recommended/?category_id={category}", "schema/"],
+)
 def test_public_endpoints_ignore_a_garbage_token(path):
     prop = PropertyFactory()
     client = strict_client(HTTP_AUTHORIZATION="Bearer garbage")
@@ -125,7 +128,9 @@ def test_an_unknown_url_outside_the_api_is_still_a_page():
 def test_a_browser_asking_for_html_gets_json(api_client):
     prop = PropertyFactory()
 
-    response = api_client.get(f"/api/properties/recommended/?category_id={prop.category_id}", HTTP_ACCEPT="text/html,*/*;q=0.8")
+    response = api_client.get(
+        f"/api/properties/recommended/?category_id={prop.category_id}", HTTP_ACCEPT="text/html,*/*;q=0.8"
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from domain.users.models import User
-from tests.conftest import client_for
-from tests.factories import PASSWORD, UserFactory
+from tests.support.clients import client_for
+from tests.support.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,11 @@ def test_register_creates_a_user_who_can_log_in(api_client):
     assert response.status_code == 201
     user = User.objects.get(username="ada")
     assert response.json() == {
-        "id": user.id, "username": "ada", "email": "ada@example.com",
-        "first_name": "Ada", "last_name": "Lovelace",
+        "id": user.id,
+        "username": "ada",
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
     }
     assert user.check_password(NEW_USER["password"])
     assert api_client.post(LOGIN, {"username": "ada", "password": NEW_USER["password"]}).status_code == 200
@@ -161,8 +164,11 @@ def test_me_returns_the_caller(user):
 
     assert response.status_code == 200
     assert response.json() == {
-        "id": user.id, "username": user.username, "email": user.email,
-        "first_name": user.first_name, "last_name": user.last_name,
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
     }
 
 
@@ -187,9 +193,7 @@ def test_login_is_throttled(api_client, user, auth_rate_of_two):
 
 
 def test_register_is_throttled(api_client, auth_rate_of_two):
-    statuses = [
-        api_client.post(REGISTER, {**NEW_USER, "username": f"ada{n}"}).status_code for n in range(3)
-    ]
+    statuses = [api_client.post(REGISTER, {**NEW_USER, "username": f"ada{n}"}).status_code for n in range(3)]
 
     assert statuses == [201, 201, 429]
     assert User.objects.count() == 2

@@ -8,9 +8,9 @@ from domain.bookings.models import Booking
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation
 from domain.properties.models import Property
-from tests.conftest import BOOKING_CREATE_URL, client_for, wait_for_operation
-from tests.factories import BookingFactory, PropertyFactory
-from tests.payments import start_payment_of
+from tests.support.clients import BOOKING_CREATE_URL, client_for, wait_for_operation
+from tests.support.factories import BookingFactory, PropertyFactory
+from tests.support.payments import start_payment_of
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from domain.payments.staff_refunds import cancel_paid_booking_with_refund
 from domain.payments.webhooks import apply_webhook_event
 from domain.properties.models import Property
 from domain.users.models import User
-from tests.concurrency import row_locked, run_at_once, sessions_waiting_on_a_lock
-from tests.payments import booking_with_payment, stored_event
-from tests.waiting import wait_until
+from tests.support.concurrency import row_locked, run_at_once, sessions_waiting_on_a_lock
+from tests.support.payments import booking_with_payment, stored_event
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,8 @@ import pytest
 from domain.bookings.models import Booking
 from domain.bookings.services import create_booking
 from domain.errors import DomainError
-from tests.concurrency import run_at_once
-from tests.factories import BookingFactory, PropertyFactory, UserFactory
+from tests.support.concurrency import run_at_once
+from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

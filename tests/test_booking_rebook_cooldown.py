@@ -12,8 +12,8 @@ from domain.bookings.models import Booking
 from domain.bookings.services import cancel_booking, create_booking
 from domain.errors import DomainError
 from domain.payments.webhooks import apply_webhook_event
-from tests.factories import PropertyFactory, UserFactory
-from tests.payments import booking_with_payment, expire, stored_event
+from tests.support.factories import PropertyFactory, UserFactory
+from tests.support.payments import booking_with_payment, expire, stored_event
 
 pytestmark = pytest.mark.django_db
 

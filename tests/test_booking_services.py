@@ -10,9 +10,9 @@ from domain.bookings.models import Booking
 from domain.bookings.services import cancel_booking, create_booking, expire_booking, expire_stale_bookings
 from domain.errors import DomainError
 from domain.properties.models import Property
-from tests.concurrency import run_at_once
-from tests.factories import BookingFactory, PropertyFactory, UserFactory
-from tests.recommendations import recommended_ids
+from tests.support.concurrency import run_at_once
+from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
+from tests.support.recommendations import recommended_ids
 
 pytestmark = pytest.mark.django_db
 

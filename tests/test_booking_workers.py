@@ -12,19 +12,21 @@ from domain.operations.services import start_operation
 from domain.properties.models import Property
 from tasks.jobs import dispatch
 from tasks.maintenance import redispatch_jobs
-from tests.concurrency import row_locked, run_at_once, sessions_waiting_on_a_lock
-from tests.conftest import BOOKING_CREATE_URL, client_for
-from tests.factories import PropertyFactory, UserFactory
-from tests.waiting import wait_until
+from tests.support.clients import BOOKING_CREATE_URL, client_for
+from tests.support.concurrency import row_locked, run_at_once, sessions_waiting_on_a_lock
+from tests.support.factories import PropertyFactory, UserFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_until_final(operation_ids, timeout=60) -> dict:
     return wait_until(
-        lambda: {op.pk: op for op in Operation.objects.filter(pk__in=operation_ids)}, timeout,
+        lambda: {op.pk: op for op in Operation.objects.filter(pk__in=operation_ids)},
+        timeout,
         f"operations {list(operation_ids)} to be final",
-        met=lambda operations: all(op.is_final for op in operations.values()), interval=0.2,
+        met=lambda operations: all(op.is_final for op in operations.values()),
+        interval=0.2,
         report=lambda: f"not final: {list(Operation.objects.exclude(status__in=Operation.FINAL_STATUSES))}",
     )
 

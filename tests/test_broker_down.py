@@ -8,11 +8,11 @@ from django.utils import timezone
 from domain.operations.models import Operation
 from domain.payments.models import WebhookEvent
 from tasks.maintenance import redispatch_jobs
-from tests.conftest import BOOKING_CREATE_URL, wait_for_operation
-from tests.factories import PropertyFactory
-from tests.network import silent_listener
-from tests.payments import booking_with_payment, post_webhook, webhook_body
-from tests.workers import broker_at
+from tests.support.clients import BOOKING_CREATE_URL, wait_for_operation
+from tests.support.factories import PropertyFactory
+from tests.support.network import silent_listener
+from tests.support.payments import booking_with_payment, post_webhook, webhook_body
+from tests.support.workers import broker_at
 
 pytestmark = pytest.mark.django_db
 

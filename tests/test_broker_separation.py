@@ -7,13 +7,14 @@ import redis
 
 from config.broker_memory import check_broker_eviction_policy
 from config.celery import app
-from tests.redis_servers import own_redis_server
-from tests.startup import start_django
-from tests.workers import broker_at
+from tests.support.redis_servers import own_redis_server
+from tests.support.startup import start_django
+from tests.support.workers import broker_at
 
 PRODUCTION = {"DEBUG": "false", "STRIPE_WEBHOOK_SECRET": "whsec_x", "BKASH_WEBHOOK_SECRET": "y"}
 SHOW_URLS = (
-    "shell", "-c",
+    "shell",
+    "-c",
     "from django.conf import settings; print(settings.CACHES['default']['LOCATION'], settings.CELERY_BROKER_URL)",
 )
 
@@ -24,12 +25,14 @@ SHOW_URLS = (
         ({"REDIS_URL": "redis://cache-host:6379/3"}, "redis://cache-host:6379/3", "redis://cache-host:6379/4"),
         (
             {"REDIS_URL": "rediss://:pw@cache-host:6380"},
-            "rediss://:pw@cache-host:6380", "rediss://:pw@cache-host:6380/1",
+            "rediss://:pw@cache-host:6380",
+            "rediss://:pw@cache-host:6380/1",
         ),
         ({"REDIS_URL": "redis://cache-host:6379/15"}, "redis://cache-host:6379/15", "redis://cache-host:6379/0"),
         (
             {"REDIS_URL": "redis://cache-host:6379/0", "CELERY_BROKER_URL": "redis://broker-host:6379/0"},
-            "redis://cache-host:6379/0", "redis://broker-host:6379/0",
+            "redis://cache-host:6379/0",
+            "redis://broker-host:6379/0",
         ),
     ],
     ids=["next-database", "no-database-given", "after-the-last", "broker-url-set"],
@@ -48,7 +51,12 @@ def test_emptying_the_cache_leaves_the_queued_tasks(tmp_path):
     )
     with own_redis_server() as port:
         started = start_django(
-            tmp_path, "shell", "-c", queue_then_clear, **PRODUCTION, REDIS_URL=f"redis://127.0.0.1:{port}/0",
+            tmp_path,
+            "shell",
+            "-c",
+            queue_then_clear,
+            **PRODUCTION,
+            REDIS_URL=f"redis://127.0.0.1:{port}/0",
             CELERY_BROKER_URL="",
         )
 

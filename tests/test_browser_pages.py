@@ -12,12 +12,12 @@ import shutil
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import PASSWORD, UserFactory
-from tests.gunicorn_server import LOOPBACK, gunicorn
-from tests.otp import current_token
-from tests.payments import given_up_event
+from tests.support.factories import PASSWORD, UserFactory
+from tests.support.gunicorn_server import LOOPBACK, gunicorn
+from tests.support.otp import current_token
+from tests.support.payments import given_up_event
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 

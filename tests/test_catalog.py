@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from domain.properties.models import Property
-from tests.factories import CategoryFactory, PropertyFactory, png_upload
+from tests.support.factories import CategoryFactory, PropertyFactory, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +65,21 @@ def test_the_list_is_public_and_shows_the_representation(api_client):
     assert (body["count"], body["next"], body["previous"]) == (1, None, None)
     row = body["results"][0]
     assert set(row) == {
-        "id", "title", "slug", "description", "location", "price", "bedrooms", "bathrooms",
-        "category", "amenities", "status", "is_available", "image_url", "created_at", "updated_at",
+        "id",
+        "title",
+        "slug",
+        "description",
+        "location",
+        "price",
+        "bedrooms",
+        "bathrooms",
+        "category",
+        "amenities",
+        "status",
+        "is_available",
+        "image_url",
+        "created_at",
+        "updated_at",
     }
     assert row["slug"] == "sea-view-villa"
     assert row["price"] == "1250000.00"
@@ -311,6 +324,7 @@ def test_image_url_is_absolute(api_client, settings, tmp_path):
 
 
 # --- query budget -----------------------------------------------------------------
+
 
 # A page is one COUNT and one SELECT; the category tree filter adds the one
 # query that reads the tree. None of them grows with the rows.

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from api.catalog.views import PropertyListView
-from tests.factories import PropertyFactory
+from tests.support.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import PropertyFactory
+from tests.support.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from domain.properties.models import Category
 from domain.properties.tree import ancestor_ids, ancestor_ids_of_each
-from tests.factories import CategoryFactory
+from tests.support.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
 

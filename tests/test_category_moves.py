@@ -11,8 +11,8 @@ from django.urls import reverse
 from domain.errors import DomainError
 from domain.properties.models import Category
 from domain.properties.services import move_category
-from tests.concurrency import run_at_once
-from tests.factories import CategoryFactory
+from tests.support.concurrency import run_at_once
+from tests.support.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
 

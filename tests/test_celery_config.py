@@ -10,7 +10,7 @@ from domain.payments.models import Refund, WebhookEvent
 from tasks.jobs import JOB_TASKS
 from tasks.maintenance import redispatch_jobs
 from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
-from tests.workers import QUEUES, REPO
+from tests.support.workers import QUEUES, REPO
 
 JOB_QUEUES = {kind.queue for kind in OPERATION_KINDS.values()} | {WebhookEvent().queue, Notice().queue, Refund().queue}
 

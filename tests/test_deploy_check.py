@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.utils import get_random_secret_key
 
-from tests.startup import start_django
-from tests.workers import REPO
+from tests.support.startup import start_django
+from tests.support.workers import REPO
 
 
 def documented_production_values() -> dict[str, str]:
@@ -20,8 +20,16 @@ def test_the_documented_production_values_pass_the_deploy_check(tmp_path: Path):
     values = documented_production_values()
 
     checked = start_django(
-        tmp_path, "check", "--deploy", "--fail-level", "WARNING", **values, SECRET_KEY=get_random_secret_key(),
-        STRIPE_WEBHOOK_SECRET="whsec_x", BKASH_WEBHOOK_SECRET="y", ALLOWED_HOSTS="api.example.com",
+        tmp_path,
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **values,
+        SECRET_KEY=get_random_secret_key(),
+        STRIPE_WEBHOOK_SECRET="whsec_x",
+        BKASH_WEBHOOK_SECRET="y",
+        ALLOWED_HOSTS="api.example.com",
     )
 
     assert {"DEBUG", "NUM_PROXIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"} <= set(values)

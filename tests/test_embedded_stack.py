@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BOOKING_CREATE_URL
-from tests.network import free_port
-from tests.waiting import wait_until
+from tests.support.clients import BOOKING_CREATE_URL
+from tests.support.network import free_port
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.processes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60
@@ -91,14 +93,20 @@ def embedded_stack(tmp_path_factory):
 
     def report() -> str:
         return "\n".join(
-            f"----- {name} -----\n{path.read_text(errors='replace')[-4000:]}" for name, path in logs.items() if path.exists()
+            f"----- {name} -----\n{path.read_text(errors='replace')[-4000:]}"
+            for name, path in logs.items()
+            if path.exists()
         )
 
     for step, command in (("migrate", ["migrate", "--noinput"]), ("seed", ["seed_catalog"])):
         with open(logs[step], "w") as log:
             finished = subprocess.run(
                 [sys.executable, "manage.py", *command],
-                cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, timeout=120,
+                cwd=REPO_ROOT,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=120,
             )
         assert finished.returncode == 0, report()
 
@@ -109,7 +117,10 @@ def embedded_stack(tmp_path_factory):
             with open(logs[name], "w") as log:
                 processes[name] = subprocess.Popen(
                     ["bash", "-c", f"exec {commands[name]}"],
-                    cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                    cwd=REPO_ROOT,
+                    env=environment,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
 
@@ -122,8 +133,12 @@ def embedded_stack(tmp_path_factory):
             return ready, started
 
         wait_until(
-            readiness, STARTUP_SECONDS, "readiness 200 and the worker's and beat's ready lines",
-            met=lambda seen: seen[0] and seen[0][0] == 200 and seen[1], interval=0.5, report=report,
+            readiness,
+            STARTUP_SECONDS,
+            "readiness 200 and the worker's and beat's ready lines",
+            met=lambda seen: seen[0] and seen[0][0] == 200 and seen[1],
+            interval=0.5,
+            report=report,
         )
 
         yield EmbeddedStack(port, var_dir, processes, report)
@@ -151,15 +166,20 @@ class EmbeddedStack:
 
     def wait_for(self, path: str, token: str, done, what: str, timeout: float = 30) -> dict:
         status, body = wait_until(
-            lambda: self.call("GET", path, token=token), timeout, what,
-            met=lambda answer: answer[0] == 200 and done(answer[1]), interval=0.3, report=self.report,
+            lambda: self.call("GET", path, token=token),
+            timeout,
+            what,
+            met=lambda answer: answer[0] == 200 and done(answer[1]),
+            interval=0.3,
+            report=self.report,
         )
         return body
 
 
 def test_web_worker_and_beat_run_with_nothing_configured(embedded_stack):
     assert get_ready(embedded_stack.port) == (
-        200, {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}}
+        200,
+        {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}},
     )
     assert (embedded_stack.var_dir / "db.sqlite3").exists()
     assert all(p.poll() is None for p in embedded_stack.processes.values()), embedded_stack.report()
@@ -175,7 +195,9 @@ def test_a_booking_runs_end_to_end_and_beat_expires_it(embedded_stack):
 
     status, accepted = stack.call("POST", BOOKING_CREATE_URL, {"property_id": listed[0]["id"]}, token)
     assert status == 202, accepted
-    done = stack.wait_for(accepted["status_url"], token, lambda op: op["status"] in ("SUCCEEDED", "FAILED"), "the booking")
+    done = stack.wait_for(
+        accepted["status_url"], token, lambda op: op["status"] in ("SUCCEEDED", "FAILED"), "the booking"
+    )
     assert done["status"] == "SUCCEEDED", done
     booking = done["result"]
     assert (booking["property"], booking["status"]) == (listed[0]["id"], "PENDING")

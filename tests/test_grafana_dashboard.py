@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 import tasks.observability  # noqa: F401  (declares the task metrics, which workers serve on their port)
-from tests.workers import REPO
+from tests.support.workers import REPO
 
 DASHBOARD = REPO / "deploy/grafana/dashboards/luxestate.json"
 # What Prometheus adds to a family's name for its samples.

@@ -12,8 +12,8 @@ from django.db import connections
 from rest_framework.throttling import AnonRateThrottle
 
 from api import health
-from tests.network import DEAD_REDIS_URL, silent_listener
-from tests.workers import broker_at
+from tests.support.network import DEAD_REDIS_URL, silent_listener
+from tests.support.workers import broker_at
 
 DEAD_POSTGRES_PORT = "5439"
 UNREACHABLE_ALIAS = "unreachable"
@@ -76,13 +76,16 @@ def dead_database(monkeypatch):
     del connections.settings[UNREACHABLE_ALIAS]
 
 
-@pytest.mark.parametrize(("dead", "status_code", "status"), [
-    ("database", 503, "unavailable"),
-    # The instance still serves: cache misses go to the database, operations
-    # are recorded and sent when the broker is back (API.md).
-    ("cache", 200, "degraded"),
-    ("broker", 200, "degraded"),
-])
+@pytest.mark.parametrize(
+    ("dead", "status_code", "status"),
+    [
+        ("database", 503, "unavailable"),
+        # The instance still serves: cache misses go to the database, operations
+        # are recorded and sent when the broker is back (API.md).
+        ("cache", 200, "degraded"),
+        ("broker", 200, "degraded"),
+    ],
+)
 def test_readiness_names_what_is_dead_and_is_503_only_for_the_database(api_client, request, dead, status_code, status):
     request.getfixturevalue(f"dead_{dead}")
 
@@ -108,5 +111,6 @@ def test_readiness_answers_within_3_s_when_cache_and_broker_hang(api_client, set
 
     assert took < 3
     assert (response.status_code, response.json()) == (
-        200, {"status": "degraded", "checks": {"database": "ok", "cache": "down", "broker": "down"}}
+        200,
+        {"status": "degraded", "checks": {"database": "ok", "cache": "down", "broker": "down"}},
     )

@@ -3,8 +3,8 @@
 import pytest
 
 from domain.operations.models import Operation
-from tests.conftest import BOOKING_CREATE_URL, client_for
-from tests.factories import PropertyFactory, UserFactory
+from tests.support.clients import BOOKING_CREATE_URL, client_for
+from tests.support.factories import PropertyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

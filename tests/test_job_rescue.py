@@ -12,11 +12,11 @@ from domain.operations.services import start_operation
 from domain.payments.models import WebhookEvent
 from domain.properties.models import Property
 from tasks.jobs import dispatch
-from tests.concurrency import row_locked, sessions_waiting_on_a_lock
-from tests.factories import PropertyFactory, UserFactory
-from tests.network import RABBITMQ_URL
-from tests.payments import booking_with_payment, stored_event
-from tests.waiting import wait_until
+from tests.support.concurrency import row_locked, sessions_waiting_on_a_lock
+from tests.support.factories import PropertyFactory, UserFactory
+from tests.support.network import RABBITMQ_URL
+from tests.support.payments import booking_with_payment, stored_event
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

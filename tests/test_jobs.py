@@ -20,10 +20,10 @@ from domain.operations.kinds import BOOKING_CREATE, BookingCreateArguments
 from domain.operations.models import Operation
 from domain.operations.services import start_operation
 from domain.payments.models import WebhookEvent
-from tests.concurrency import held_elsewhere
-from tests.factories import PropertyFactory, UserFactory
-from tests.payments import booking_with_payment, stored_event
-from tests.workers import REPO
+from tests.support.concurrency import held_elsewhere
+from tests.support.factories import PropertyFactory, UserFactory
+from tests.support.payments import booking_with_payment, stored_event
+from tests.support.workers import REPO
 
 pytestmark = pytest.mark.django_db
 

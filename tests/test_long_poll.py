@@ -8,8 +8,8 @@ from django.db import connection
 
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation
-from tests.conftest import BOOKING_CREATE_URL
-from tests.factories import PropertyFactory
+from tests.support.clients import BOOKING_CREATE_URL
+from tests.support.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,14 +78,17 @@ def test_past_the_waiter_cap_a_long_poll_is_answered_at_once(auth_client, settin
     assert first[0][0]["Preference-Applied"] == "wait=2" and first[0][1] >= 2
 
 
-@pytest.mark.parametrize(("prefer", "applied"), [
-    (None, None),
-    ("wait=0", None),
-    ("wait=soon", None),
-    ("respond-async", None),
-    ("wait=5", "wait=5"),
-    ("respond-async, wait=99", "wait=20"),  # at most 20 s
-])
+@pytest.mark.parametrize(
+    ("prefer", "applied"),
+    [
+        (None, None),
+        ("wait=0", None),
+        ("wait=soon", None),
+        ("respond-async", None),
+        ("wait=5", "wait=5"),
+        ("respond-async, wait=99", "wait=20"),  # at most 20 s
+    ],
+)
 def test_a_final_operation_is_answered_at_once_whatever_the_preference(auth_client, prefer, applied):
     operation = pending_operation(auth_client)
     execute_operation(operation["id"])

@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 
 from domain.properties.models import Property
-from tests.factories import CategoryFactory, png_upload
-from tests.startup import start_django
+from tests.support.factories import CategoryFactory, png_upload
+from tests.support.startup import start_django
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +27,15 @@ def upload_through_the_admin(admin_client, upload) -> Property:
     response = admin_client.post(
         reverse("admin:properties_property_add"),
         {
-            "title": "Pictured Villa", "location": "Monaco", "price": "1.00", "bedrooms": "1", "bathrooms": "1",
-            "category": CategoryFactory().id, "amenities": "[]", "status": "ACTIVE", "image": upload,
+            "title": "Pictured Villa",
+            "location": "Monaco",
+            "price": "1.00",
+            "bedrooms": "1",
+            "bathrooms": "1",
+            "category": CategoryFactory().id,
+            "amenities": "[]",
+            "status": "ACTIVE",
+            "image": upload,
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -70,14 +77,20 @@ def test_nothing_outside_media_root_is_served(api_client, media_root):
 
 def test_with_a_bucket_images_go_to_s3_and_the_web_process_serves_none(tmp_path):
     show = (
-        "shell", "-c",
+        "shell",
+        "-c",
         "from django.conf import settings; from django.core.files.storage import storages; s = storages['default']; "
         "print(type(s).__name__, settings.SERVE_MEDIA, s.url('properties/villa.png'))",
     )
 
     started = start_django(
-        tmp_path, *show, DEBUG="false", STRIPE_WEBHOOK_SECRET="x", BKASH_WEBHOOK_SECRET="y",
-        AWS_STORAGE_BUCKET_NAME="luxestate-media", AWS_S3_CUSTOM_DOMAIN="media.example.com",
+        tmp_path,
+        *show,
+        DEBUG="false",
+        STRIPE_WEBHOOK_SECRET="x",
+        BKASH_WEBHOOK_SECRET="y",
+        AWS_STORAGE_BUCKET_NAME="luxestate-media",
+        AWS_S3_CUSTOM_DOMAIN="media.example.com",
     )
 
     assert started.returncode == 0, started.stderr

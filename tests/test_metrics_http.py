@@ -4,13 +4,13 @@ the gauges read at scrape time follow a booking that a real worker carries out."
 import pytest
 from django.conf import settings
 
-from tests.conftest import BOOKING_CREATE_URL, token_for
-from tests.factories import PropertyFactory, UserFactory
-from tests.gunicorn_server import LOOPBACK, gunicorn
-from tests.metrics_text import value
-from tests.waiting import wait_until
+from tests.support.clients import BOOKING_CREATE_URL, token_for
+from tests.support.factories import PropertyFactory, UserFactory
+from tests.support.gunicorn_server import LOOPBACK, gunicorn
+from tests.support.metrics_text import value
+from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 
 def scrape(server) -> str:
@@ -32,8 +32,13 @@ def test_every_scrape_counts_the_requests_of_both_gunicorn_processes(two_process
 
     # Whichever process answers a scrape, it adds up both processes' files.
     counts = {
-        value(scrape(two_processes), "django_http_requests_total_by_view_transport_method_total",
-              view="health", transport="http", method="GET")
+        value(
+            scrape(two_processes),
+            "django_http_requests_total_by_view_transport_method_total",
+            view="health",
+            transport="http",
+            method="GET",
+        )
         for _ in range(8)
     }
 
@@ -48,7 +53,10 @@ def test_the_gauges_follow_a_booking_from_its_request_to_its_worker(two_processe
     assert value(before, "luxestate_operation_oldest_unfinished_seconds") == 0
 
     status, _, accepted = two_processes.json(
-        "POST", BOOKING_CREATE_URL, LOOPBACK, {"Authorization": f"Bearer {token_for(UserFactory())}"},
+        "POST",
+        BOOKING_CREATE_URL,
+        LOOPBACK,
+        {"Authorization": f"Bearer {token_for(UserFactory())}"},
         {"property_id": prop.pk},
     )
     assert status == 202, accepted
@@ -59,8 +67,11 @@ def test_the_gauges_follow_a_booking_from_its_request_to_its_worker(two_processe
 
     start_worker_process("metrics")
     done = wait_until(
-        lambda: scrape(two_processes), 60, "the booking to be made",
-        met=lambda text: value(text, "luxestate_bookings", status="PENDING") == 1, interval=0.3,
+        lambda: scrape(two_processes),
+        60,
+        "the booking to be made",
+        met=lambda text: value(text, "luxestate_bookings", status="PENDING") == 1,
+        interval=0.3,
     )
     assert value(done, "luxestate_operations", kind="booking.create", status="SUCCEEDED") == 1
     assert value(done, "luxestate_operations", kind="booking.create", status="PENDING") == 0

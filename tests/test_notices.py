@@ -17,8 +17,8 @@ from domain.notices.services import queue_notice
 from domain.notices.signals import notice_recorded
 from domain.payments.webhooks import apply_webhook_event
 from tasks.maintenance import redispatch_jobs
-from tests.factories import BookingFactory, PropertyFactory, UserFactory
-from tests.payments import booking_with_payment, expire, stored_event
+from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
+from tests.support.payments import booking_with_payment, expire, stored_event
 
 pytestmark = pytest.mark.django_db
 

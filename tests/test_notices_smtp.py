@@ -8,10 +8,10 @@ from domain.notices.models import Notice, NoticeKind
 from domain.notices.services import queue_notice
 from tasks.maintenance import redispatch_jobs
 from tasks.notices import send_notice
-from tests.factories import BookingFactory, PropertyFactory, UserFactory
-from tests.network import free_port
-from tests.smtp import smtp_server
-from tests.waiting import wait_until
+from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
+from tests.support.network import free_port
+from tests.support.smtp import smtp_server
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from domain.operations.services import execute_operation, start_operation
 from domain.properties.models import Property
 from tasks.operations import run_operation
 from tasks.retries import RETRY_TRANSIENT_DATABASE_ERRORS
-from tests.concurrency import row_locked, run_at_once
-from tests.factories import PropertyFactory, UserFactory
+from tests.support.concurrency import row_locked, run_at_once
+from tests.support.factories import PropertyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

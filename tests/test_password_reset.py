@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from domain.notices.models import Notice, NoticeKind
 from domain.notices.sending import send_notice
-from tests.conftest import token_for
-from tests.factories import PASSWORD, UserFactory
+from tests.support.clients import token_for
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,11 @@ def test_a_reset_link_is_good_for_password_reset_timeout_seconds_and_no_longer(a
 
 @pytest.mark.parametrize(
     "tamper",
-    [lambda link: {**link, "token": "1-abc"}, lambda link: {**link, "uid": "bm9ib2R5"}, lambda link: {**link, "uid": "!"}],
+    [
+        lambda link: {**link, "token": "1-abc"},
+        lambda link: {**link, "uid": "bm9ib2R5"},
+        lambda link: {**link, "uid": "!"},
+    ],
     ids=["forged-token", "unknown-uid", "garbage-uid"],
 )
 def test_a_bad_reset_link_is_400(ada, tamper):
@@ -125,7 +129,8 @@ def test_an_unknown_address_gets_the_same_answer_and_the_same_job_and_no_mail(ad
 
     assert (known.status_code, known.content) == (unknown.status_code, unknown.content)
     assert list(Notice.objects.order_by("pk").values_list("kind", "email", "recipient")) == [
-        (NoticeKind.PASSWORD_RESET, "ada@example.com", None), (NoticeKind.PASSWORD_RESET, "nobody@example.com", None),
+        (NoticeKind.PASSWORD_RESET, "ada@example.com", None),
+        (NoticeKind.PASSWORD_RESET, "nobody@example.com", None),
     ]
     nobodys = Notice.objects.get(email="nobody@example.com")
     send_notice(nobodys.pk)

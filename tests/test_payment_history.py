@@ -12,8 +12,8 @@ from domain.payments.models import Payment, PaymentHistory, Refund, WebhookEvent
 from domain.payments.providers.registry import strategy_for
 from domain.payments.refunds import run_refund
 from domain.payments.webhooks import apply_webhook_event, receive_webhook
-from tests.factories import BookingFactory, UserFactory
-from tests.payments import expire, history_of, paid_at_provider, webhook_body
+from tests.support.factories import BookingFactory, UserFactory
+from tests.support.payments import expire, history_of, paid_at_provider, webhook_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,8 @@ def deliver(payment: Payment, status: str, event_id: str) -> None:
 def test_a_payments_life_is_recorded_step_by_step_with_its_sources_and_outlives_the_purge(admin_client):
     booking = BookingFactory()
     operation, _ = start_operation(
-        owner=booking.user, kind=PAYMENT_INITIATE,
+        owner=booking.user,
+        kind=PAYMENT_INITIATE,
         arguments=PaymentInitiateArguments(booking_id=booking.pk, provider="STRIPE", payload={}),
     )
     payment = Payment.objects.get(pk=execute_operation(operation.pk).result_id)
@@ -50,7 +51,15 @@ def test_a_payments_life_is_recorded_step_by_step_with_its_sources_and_outlives_
     ]
     assert history_of(payment) == expected
     statuses = list(payment.history.values_list("status", flat=True))
-    assert statuses == ["INITIATED", "INITIATED", "INITIATED", "REFUND_PENDING", "REFUND_PENDING", "REFUNDED", "REFUNDED"]
+    assert statuses == [
+        "INITIATED",
+        "INITIATED",
+        "INITIATED",
+        "REFUND_PENDING",
+        "REFUND_PENDING",
+        "REFUNDED",
+        "REFUNDED",
+    ]
 
     # The retention purge deletes operations, events and refunds: the history keeps its facts.
     Operation.objects.all().delete()
@@ -65,8 +74,12 @@ def test_a_payments_life_is_recorded_step_by_step_with_its_sources_and_outlives_
 def test_a_history_entry_is_never_changed():
     booking = BookingFactory()
     entry = PaymentHistory.objects.create(
-        payment=Payment.objects.create(booking=booking, provider="STRIPE", transaction_id="pi_1", amount=booking.total_amount),
-        entry=PaymentHistory.Entry.STARTED, source=PaymentHistory.Source.SYSTEM, status="INITIATED",
+        payment=Payment.objects.create(
+            booking=booking, provider="STRIPE", transaction_id="pi_1", amount=booking.total_amount
+        ),
+        entry=PaymentHistory.Entry.STARTED,
+        source=PaymentHistory.Source.SYSTEM,
+        status="INITIATED",
     )
     entry.detail = "rewritten"
 

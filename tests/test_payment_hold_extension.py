@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from domain.bookings.models import Booking
 from domain.bookings.services import expire_stale_bookings
-from tests.factories import BookingFactory
-from tests.payments import start_payment_of
+from tests.support.factories import BookingFactory
+from tests.support.payments import start_payment_of
 
 pytestmark = pytest.mark.django_db
 

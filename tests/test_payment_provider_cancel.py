@@ -11,8 +11,8 @@ from domain.operations.kinds import BOOKING_CANCEL, BookingCancelArguments
 from domain.operations.services import execute_operation, start_operation
 from domain.payments.providers import simulated_ledger as ledger
 from domain.payments.providers.registry import strategy_for
-from tests.concurrency import row_locked
-from tests.payments import booking_with_payment, start_payment_of
+from tests.support.concurrency import row_locked
+from tests.support.payments import booking_with_payment, start_payment_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,14 @@ from domain.bookings.models import Booking
 from domain.payments.models import Payment, WebhookEvent
 from domain.payments.providers import simulated_ledger as ledger
 from tasks.maintenance import reconcile_payments
-from tests.payments import booking_with_payment, history_of, paid_at_provider, post_webhook, wait_for_event, webhook_body
+from tests.support.payments import (
+    booking_with_payment,
+    history_of,
+    paid_at_provider,
+    post_webhook,
+    wait_for_event,
+    webhook_body,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from domain.operations.kinds import BOOKING_CANCEL, BookingCancelArguments
 from domain.operations.services import start_operation
 from domain.payments.models import Refund, WebhookEvent
 from domain.payments.webhooks import apply_webhook_event
-from tests.payments import booking_with_payment, stored_event
+from tests.support.payments import booking_with_payment, stored_event
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,9 @@ def test_payments_and_events_are_listed_searched_and_read_only(admin_client):
     apply_webhook_event(event.pk)
 
     payments = admin_client.get(reverse("admin:payments_payment_changelist"), {"q": payment.transaction_id})
-    events = admin_client.get(reverse("admin:payments_webhookevent_changelist"), {"result": WebhookEvent.Result.APPLIED})
+    events = admin_client.get(
+        reverse("admin:payments_webhookevent_changelist"), {"result": WebhookEvent.Result.APPLIED}
+    )
     detail = admin_client.get(reverse("admin:payments_payment_change", args=[payment.pk]))
 
     assert payments.status_code == events.status_code == detail.status_code == 200

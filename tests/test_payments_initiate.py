@@ -14,9 +14,9 @@ from domain.payments.models import Payment
 from domain.payments.providers.registry import strategy_for
 from domain.payments.providers.stripe import StripeSimulation
 from domain.properties.models import Property
-from tests.conftest import client_for, wait_for_operation
-from tests.factories import BookingFactory, PropertyFactory
-from tests.payments import booking_with_payment, expire
+from tests.support.clients import client_for, wait_for_operation
+from tests.support.factories import BookingFactory, PropertyFactory
+from tests.support.payments import booking_with_payment, expire
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,16 @@ def test_stripe_payment_starts_with_a_payment_intent(celery_worker):
     assert done["status"] == "SUCCEEDED", done
     payment = done["result"]
     assert set(payment) == {
-        "id", "booking", "provider", "status", "transaction_id", "amount", "refunded_amount", "raw_response",
-        "created_at", "updated_at",
+        "id",
+        "booking",
+        "provider",
+        "status",
+        "transaction_id",
+        "amount",
+        "refunded_amount",
+        "raw_response",
+        "created_at",
+        "updated_at",
     }
     assert payment["refunded_amount"] == "0.00"
     assert (payment["booking"], payment["provider"], payment["status"]) == (booking.pk, "STRIPE", "INITIATED")
@@ -93,8 +101,12 @@ def test_initiating_again_keeps_the_first_transaction_and_the_booking_shows_the_
     assert Payment.objects.get(pk=first["id"]).transaction_id == first["transaction_id"]
     shown = client.get(f"/api/bookings/{booking.pk}/").json()["payment"]
     assert shown == {
-        "id": second["id"], "provider": "BKASH", "status": "INITIATED", "amount": str(booking.total_amount),
-        "refunded_amount": "0.00", "transaction_id": second["transaction_id"],
+        "id": second["id"],
+        "provider": "BKASH",
+        "status": "INITIATED",
+        "amount": str(booking.total_amount),
+        "refunded_amount": "0.00",
+        "transaction_id": second["transaction_id"],
     }
 
 
@@ -214,7 +226,8 @@ def test_a_bad_booking_id_is_refused_at_once(auth_client, body):
         pytest.param({"provider": "STRIPE", "payload": {"receipt_email": {"a": "b"}}}, "payload", id="payload-nested"),
         pytest.param({"provider": "STRIPE", "payload": {"description": "a\x00b"}}, "payload", id="payload-with-a-nul"),
         pytest.param(
-            {"provider": "STRIPE", "payload": {f"option{i}": "x" for i in range(21)}}, "payload",
+            {"provider": "STRIPE", "payload": {f"option{i}": "x" for i in range(21)}},
+            "payload",
             id="payload-with-too-many-options",
         ),
         pytest.param({"provider": "STRIPE", "payload": None}, "payload", id="payload-null"),

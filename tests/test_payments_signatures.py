@@ -59,7 +59,8 @@ def test_several_v1_signatures_are_accepted_while_a_secret_rolls():
 
 
 @pytest.mark.parametrize(
-    "age, accepted", [(TOLERANCE - 5, True), (TOLERANCE + 5, False), (-(TOLERANCE - 5), True), (-(TOLERANCE + 5), False)]
+    "age, accepted",
+    [(TOLERANCE - 5, True), (TOLERANCE + 5, False), (-(TOLERANCE - 5), True), (-(TOLERANCE + 5), False)],
 )
 def test_the_timestamp_tolerance_holds_in_both_directions(age, accepted):
     header = stripe_signature_header(BODY, SECRET, int(time.time()) - age)
@@ -127,7 +128,9 @@ def test_bkash_signature_is_the_hex_hmac_sha256_of_the_body():
     verify_bkash_signature(BODY, expected.upper(), SECRET)
 
 
-@pytest.mark.parametrize("header", [None, "", "00" * 32, bkash_signature(BODY, "another-secret"), "not hex at all \u00e9"])
+@pytest.mark.parametrize(
+    "header", [None, "", "00" * 32, bkash_signature(BODY, "another-secret"), "not hex at all \u00e9"]
+)
 def test_a_missing_or_wrong_bkash_signature_is_refused(header):
     with pytest.raises(InvalidWebhook):
         verify_bkash_signature(BODY, header, SECRET)

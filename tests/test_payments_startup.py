@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from domain.payments.apps import check_webhook_secrets
-from tests.startup import start_django
+from tests.support.startup import start_django
 
 
 def test_production_without_webhook_secrets_does_not_start(tmp_path):
@@ -21,7 +21,11 @@ def test_production_with_both_secrets_starts(tmp_path):
 
 
 def test_development_makes_them_once_for_every_process(tmp_path):
-    show = ("shell", "-c", "from django.conf import settings; print(settings.STRIPE_WEBHOOK_SECRET, settings.BKASH_WEBHOOK_SECRET)")
+    show = (
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.STRIPE_WEBHOOK_SECRET, settings.BKASH_WEBHOOK_SECRET)",
+    )
 
     first = start_django(tmp_path, *show, DEBUG="true")
     second = start_django(tmp_path, *show, DEBUG="true")

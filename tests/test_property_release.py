@@ -11,7 +11,7 @@ from domain.bookings.models import Booking
 from domain.bookings.release import release_stuck_property
 from domain.errors import DomainError
 from domain.properties.models import Property
-from tests.factories import BookingFactory, PropertyFactory
+from tests.support.factories import BookingFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,9 +97,17 @@ def test_a_booking_paid_while_the_release_waits_for_the_lock_is_seen():
 def test_the_property_form_leaves_availability_alone(admin_client):
     held = BookingFactory().property
     form = {
-        "title": held.title, "slug": held.slug, "description": held.description, "location": held.location,
-        "price": str(held.price), "bedrooms": held.bedrooms, "bathrooms": held.bathrooms,
-        "category": held.category_id, "amenities": "[]", "status": held.status, "is_available": "on",
+        "title": held.title,
+        "slug": held.slug,
+        "description": held.description,
+        "location": held.location,
+        "price": str(held.price),
+        "bedrooms": held.bedrooms,
+        "bathrooms": held.bathrooms,
+        "category": held.category_id,
+        "amenities": "[]",
+        "status": held.status,
+        "is_available": "on",
     }
 
     response = admin_client.post(reverse("admin:properties_property_change", args=[held.pk]), form)

@@ -11,11 +11,11 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from tests.conftest import BOOKING_CREATE_URL, token_for
-from tests.factories import PropertyFactory, UserFactory
-from tests.gunicorn_server import HOST, LOAD_BALANCER, LOOPBACK, Gunicorn, gunicorn
+from tests.support.clients import BOOKING_CREATE_URL, token_for
+from tests.support.factories import PropertyFactory, UserFactory
+from tests.support.gunicorn_server import HOST, LOAD_BALANCER, LOOPBACK, Gunicorn, gunicorn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 FROM_TLS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.20"}
 
@@ -65,9 +65,13 @@ def test_behind_a_proxy_the_admin_login_passes_the_csrf_check(behind_a_proxy):
     form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
 
     status, _, page = behind_a_proxy.request(
-        "POST", "/admin/login/", LOAD_BALANCER,
+        "POST",
+        "/admin/login/",
+        LOAD_BALANCER,
         {
-            **FROM_TLS, "Origin": f"https://{HOST}", "Cookie": f"csrftoken={cookie}",
+            **FROM_TLS,
+            "Origin": f"https://{HOST}",
+            "Cookie": f"csrftoken={cookie}",
             "Content-Type": "application/x-www-form-urlencoded",
         },
         f"csrfmiddlewaretoken={form_token}&username=nobody&password=wrong".encode(),

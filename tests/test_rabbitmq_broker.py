@@ -7,9 +7,9 @@ where no RabbitMQ answers (it is optional: Redis is the default broker).
 import pytest
 
 from domain.operations.models import Operation
-from tests.conftest import BOOKING_CREATE_URL, client_for, wait_for_operation
-from tests.factories import PropertyFactory, UserFactory
-from tests.network import RABBITMQ_URL
+from tests.support.clients import BOOKING_CREATE_URL, client_for, wait_for_operation
+from tests.support.factories import PropertyFactory, UserFactory
+from tests.support.network import RABBITMQ_URL
 
 
 @pytest.mark.django_db(transaction=True)

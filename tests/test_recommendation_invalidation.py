@@ -24,8 +24,8 @@ from domain.properties.recommendations import (
     update_recommendations_for_properties,
 )
 from domain.properties.services import move_category, set_property_availability
-from tests.factories import CategoryFactory, PropertyFactory, create_properties
-from tests.recommendations import expected_ids, file_cache_at, get_recommended, list_is_cached, recommended_ids
+from tests.support.factories import CategoryFactory, PropertyFactory, create_properties
+from tests.support.recommendations import expected_ids, file_cache_at, get_recommended, list_is_cached, recommended_ids
 
 ALL = ("root1", "a", "a1", "a11", "b", "b1", "root2", "c")
 
@@ -349,7 +349,11 @@ def test_the_file_cache_recomputes_after_each_kind_of_write(api_client, tree, tm
         prop.category = tree.c
         prop.save()
 
-    writes = {"book": lambda: set_property_availability([prop.pk], available=False), "move": move, "delete": prop.delete}
+    writes = {
+        "book": lambda: set_property_availability([prop.pk], available=False),
+        "move": move,
+        "delete": prop.delete,
+    }
     with override_settings(CACHES=file_cache_at(tmp_path)):
         warm(api_client, tree)
         commit(writes[write])

@@ -15,11 +15,11 @@ from domain.properties.models import Property
 from domain.properties.recommendations import evict_recommendations_for_categories, recommended_property_ids
 from domain.properties.services import set_property_availability
 from domain.properties.tree import ancestor_ids
-from tests.concurrency import run_at_once
-from tests.factories import CategoryFactory, PropertyFactory, create_properties
-from tests.recommendations import expected_ids, list_is_cached
-from tests.redis_servers import own_redis_server
-from tests.waiting import wait_until
+from tests.support.concurrency import run_at_once
+from tests.support.factories import CategoryFactory, PropertyFactory, create_properties
+from tests.support.recommendations import expected_ids, list_is_cached
+from tests.support.redis_servers import own_redis_server
+from tests.support.waiting import wait_until
 
 
 def listed(category_id) -> list[int]:
@@ -51,7 +51,10 @@ def test_an_older_update_landing_late_does_not_undo_a_newer_one(branch):
     Property.objects.filter(pk=prop.pk).update(is_available=False)
     late_tickets = recommendation_lists.take_tickets([prop.pk])
     late = recommendation_lists.ListingChange(
-        property_id=prop.pk, score=None, listing=frozenset(), elsewhere=frozenset(ancestor_ids([leaf.id])),
+        property_id=prop.pk,
+        score=None,
+        listing=frozenset(),
+        elsewhere=frozenset(ancestor_ids([leaf.id])),
     )
     # ...while the release commits and its own update runs...
     set_property_availability([prop.pk], available=True)
@@ -127,10 +130,13 @@ def test_a_build_whose_list_was_dropped_meanwhile_discards_itself(branch):
 
 
 def redis_cache_at(port: int) -> dict:
-    return {"default": {
-        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0",
-        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-    }}
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
 
 
 def redis_cli(port: int, *command: str) -> None:

@@ -13,13 +13,19 @@ from domain.properties import recommendation_lists, recommendations
 from domain.properties.models import Category, Property
 from domain.properties.recommendation_cache import ids_key
 from domain.properties.recommendations import recommended_property_ids
-from tests.concurrency import run_at_once
-from tests.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
-from tests.network import free_port
-from tests.recommendations import (
-    RECOMMENDED_URL, expected_ids, file_cache_at, get_recommended, list_is_cached, recommended_ids,
+from tests.support.concurrency import run_at_once
+from tests.support.factories import CategoryFactory, PropertyFactory, create_category_tree, create_properties
+from tests.support.network import free_port
+from tests.support.recommendations import (
+    RECOMMENDED_URL,
+    expected_ids,
+    file_cache_at,
+    get_recommended,
+    list_is_cached,
+    recommended_ids,
 )
-from tests.redis_servers import own_redis_server
+from tests.support.redis_servers import own_redis_server
+
 
 def redis_cache_at(port: int) -> dict:
     return {
@@ -98,11 +104,16 @@ def test_ties_in_created_at_are_ordered_by_id_descending_on_a_hit_as_on_a_miss(a
     first = props[0].created_at.replace(microsecond=1)
     Property.objects.filter(pk__in=[p.pk for p in props[:6]]).update(created_at=first)
     Property.objects.filter(pk__in=[p.pk for p in props[6:]]).update(created_at=first.replace(microsecond=2))
-    expected = [p.pk for p in sorted(props[6:], key=lambda p: -p.pk)] + [p.pk for p in sorted(props[:6], key=lambda p: -p.pk)]
+    expected = [p.pk for p in sorted(props[6:], key=lambda p: -p.pk)] + [
+        p.pk for p in sorted(props[:6], key=lambda p: -p.pk)
+    ]
 
     miss = recommended_ids(api_client, category.id)
-    hit_pages = [row["id"] for page in (1, 2, 3) for row in
-                 get_recommended(api_client, category.id, page=page, page_size=4).json()["results"]]
+    hit_pages = [
+        row["id"]
+        for page in (1, 2, 3)
+        for row in get_recommended(api_client, category.id, page=page, page_size=4).json()["results"]
+    ]
 
     assert miss == hit_pages == expected
     hit = recommended_property_ids(category.id)
@@ -123,8 +134,14 @@ def test_pagination_counts_from_the_cached_ids(api_client, db):
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"category_id": ""}, {"category_id": "abc"}, {"category_id": "1.5"},
-     {"category_id": "99999999999999999999"}, {"category_id": "-99999999999999999999"}],
+    [
+        {},
+        {"category_id": ""},
+        {"category_id": "abc"},
+        {"category_id": "1.5"},
+        {"category_id": "99999999999999999999"},
+        {"category_id": "-99999999999999999999"},
+    ],
 )
 def test_a_missing_or_bad_category_id_is_a_400_field_error(api_client, db, params):
     response = api_client.get(RECOMMENDED_URL, params)

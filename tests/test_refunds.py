@@ -14,7 +14,12 @@ from domain.payments.refunds import run_refund
 from domain.payments.webhooks import apply_webhook_event
 from domain.properties.models import Property
 from tasks.refunds import run_refund as run_refund_task
-from tests.payments import booking_with_payment, late_success_for_a_taken_property, paid_at_provider, stored_event
+from tests.support.payments import (
+    booking_with_payment,
+    late_success_for_a_taken_property,
+    paid_at_provider,
+    stored_event,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,12 +8,17 @@ from domain.bookings.services import cancel_booking, create_booking
 from domain.payments.models import Payment, Refund
 from domain.payments.providers import simulated_ledger as ledger
 from domain.payments.webhooks import apply_webhook_event
-from tests.conftest import client_for
-from tests.factories import UserFactory
-from tests.payments import (
-    booking_with_payment, expire, late_success_for_a_taken_property, paid_at_provider, post_webhook, webhook_body,
+from tests.support.clients import client_for
+from tests.support.factories import UserFactory
+from tests.support.payments import (
+    booking_with_payment,
+    expire,
+    late_success_for_a_taken_property,
+    paid_at_provider,
+    post_webhook,
+    webhook_body,
 )
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,13 +52,20 @@ def test_a_late_success_that_cannot_be_kept_ends_refunded_by_itself_and_its_user
 
     owner = client_for(booking.user)
     shown = wait_until(
-        lambda: owner.get(f"/api/bookings/{booking.pk}/").json(), 60, "the booking to show its payment refunded",
-        met=lambda body: body["payment"]["status"] == "REFUNDED", interval=0.5,
+        lambda: owner.get(f"/api/bookings/{booking.pk}/").json(),
+        60,
+        "the booking to show its payment refunded",
+        met=lambda body: body["payment"]["status"] == "REFUNDED",
+        interval=0.5,
     )
     assert shown["status"] == Booking.objects.get(pk=booking.pk).status != "PAID"
     assert shown["payment"] == {
-        "id": payment.pk, "provider": "STRIPE", "status": "REFUNDED", "amount": "1250000.00",
-        "refunded_amount": "1250000.00", "transaction_id": payment.transaction_id,
+        "id": payment.pk,
+        "provider": "STRIPE",
+        "status": "REFUNDED",
+        "amount": "1250000.00",
+        "refunded_amount": "1250000.00",
+        "transaction_id": payment.transaction_id,
     }
     refund = Refund.objects.get(payment=payment)
     assert (refund.status, refund.attempts) == (Refund.Status.SUCCEEDED, 3)
@@ -76,8 +88,10 @@ def test_a_refund_whose_worker_is_killed_during_the_provider_call_is_finished_by
     start_worker_process("heir", extra_env=FAST_JOBS)
 
     wait_until(
-        lambda: Payment.objects.get(pk=payment.pk).status == Payment.Status.REFUNDED, 60,
-        "the heir to finish the refund", interval=0.2,
+        lambda: Payment.objects.get(pk=payment.pk).status == Payment.Status.REFUNDED,
+        60,
+        "the heir to finish the refund",
+        interval=0.2,
     )
     refund = Refund.objects.get(payment=payment)
     assert (refund.status, refund.attempts) == (Refund.Status.SUCCEEDED, 2)

@@ -11,8 +11,8 @@ import pytest
 from config.json_logs import JsonFormatter
 from config.log_context import ContextFilter
 from domain.operations.models import Operation
-from tests.conftest import BOOKING_CREATE_URL
-from tests.factories import PropertyFactory
+from tests.support.clients import BOOKING_CREATE_URL
+from tests.support.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
 

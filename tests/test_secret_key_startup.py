@@ -1,6 +1,6 @@
 """With DEBUG off, the service refuses to start without SECRET_KEY; in development it is made once under var/."""
 
-from tests.startup import start_django
+from tests.support.startup import start_django
 
 SHOW_KEY = ("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)")
 WEBHOOK_SECRETS = {"STRIPE_WEBHOOK_SECRET": "whsec_x", "BKASH_WEBHOOK_SECRET": "y"}

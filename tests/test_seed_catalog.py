@@ -6,8 +6,8 @@ from django.db.models import Count
 
 from domain.properties.management.commands.seed_catalog import GENERATED_CATEGORY_PREFIX
 from domain.properties.models import Category, Property
-from tests.factories import BookingFactory, CategoryFactory, PropertyFactory
-from tests.recommendations import recommended_ids
+from tests.support.factories import BookingFactory, CategoryFactory, PropertyFactory
+from tests.support.recommendations import recommended_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -147,8 +147,13 @@ def test_generating_drops_every_cached_recommendation_list(api_client, django_ca
 
 @pytest.mark.parametrize(
     "options",
-    [{"categories": 3}, {"categories": 3, "depth": 2}, {"categories": 2, "depth": 3, "properties": 1},
-     {"categories": 3, "depth": 0, "properties": 1}, {"categories": 3, "depth": 2, "properties": -1}],
+    [
+        {"categories": 3},
+        {"categories": 3, "depth": 2},
+        {"categories": 2, "depth": 3, "properties": 1},
+        {"categories": 3, "depth": 0, "properties": 1},
+        {"categories": 3, "depth": 2, "properties": -1},
+    ],
 )
 def test_bad_sizes_are_refused(options):
     with pytest.raises(CommandError):

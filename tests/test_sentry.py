@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests.workers import REPO
+from tests.support.workers import REPO
 
 # Where the client would send: nothing is sent at start-up, so nothing needs to listen.
 DSN = "http://public-key@127.0.0.1:9/42"

@@ -2,8 +2,8 @@ import pytest
 from django.db import transaction
 
 from domain.properties.models import Category, Property
-from tests.concurrency import run_at_once
-from tests.factories import CategoryFactory, PropertyFactory
+from tests.support.concurrency import run_at_once
+from tests.support.factories import CategoryFactory, PropertyFactory
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from domain.payments.models import Payment, Refund
 from domain.payments.refunds import run_refund
 from domain.payments.webhooks import apply_webhook_event
 from domain.properties.models import Property
-from tests.payments import booking_with_payment, history_of, paid_at_provider, stored_event
+from tests.support.payments import booking_with_payment, history_of, paid_at_provider, stored_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

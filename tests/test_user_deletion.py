@@ -10,7 +10,7 @@ from domain.bookings.models import Booking
 from domain.properties.models import Property
 from domain.users.admin import WHY_A_USER_WITH_BOOKINGS_STAYS
 from domain.users.models import User
-from tests.factories import BookingFactory, UserFactory
+from tests.support.factories import BookingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

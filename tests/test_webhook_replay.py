@@ -9,7 +9,7 @@ from domain.bookings.models import Booking
 from domain.jobs.sweep import take_orphans
 from domain.payments.models import WebhookEvent
 from domain.payments.webhooks import apply_webhook_event
-from tests.payments import booking_with_payment, given_up_event, stored_event
+from tests.support.payments import booking_with_payment, given_up_event, stored_event
 
 pytestmark = pytest.mark.django_db
 

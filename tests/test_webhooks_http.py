@@ -12,8 +12,8 @@ from domain.payments.models import Payment, Refund, WebhookEvent
 from domain.payments.providers.registry import strategy_for
 from domain.payments.signatures import bkash_signature, stripe_signature_header
 from domain.properties.models import Property
-from tests.factories import BookingFactory, UserFactory
-from tests.payments import (
+from tests.support.factories import BookingFactory, UserFactory
+from tests.support.payments import (
     WEBHOOK_URL,
     booking_with_payment,
     expire,
@@ -34,7 +34,11 @@ def deliver(client, payment, status, **extra) -> WebhookEvent:
 
 
 def reloaded(booking, payment):
-    return Booking.objects.get(pk=booking.pk), Payment.objects.get(pk=payment.pk), Property.objects.get(pk=booking.property_id)
+    return (
+        Booking.objects.get(pk=booking.pk),
+        Payment.objects.get(pk=payment.pk),
+        Property.objects.get(pk=booking.property_id),
+    )
 
 
 @pytest.mark.parametrize("provider", ["STRIPE", "BKASH"])
@@ -48,7 +52,10 @@ def test_success_pays_the_booking(celery_worker, api_client, provider):
     assert prop.is_available is False
     assert event.result == "APPLIED" and event.finished_at is not None
     assert event.payload == {
-        "event_id": "evt_1", "booking_id": booking.pk, "transaction_id": payment.transaction_id, "status": "SUCCESS"
+        "event_id": "evt_1",
+        "booking_id": booking.pk,
+        "transaction_id": payment.transaction_id,
+        "status": "SUCCESS",
     }
 
 
@@ -128,7 +135,12 @@ def test_success_after_failure_on_a_free_property_pays_the_booking(celery_worker
 def test_a_transaction_that_is_not_the_payments_is_rejected(celery_worker, api_client, wrong):
     booking, payment = booking_with_payment("STRIPE")
     other_booking, _ = booking_with_payment("STRIPE")
-    body = {"booking_id": booking.pk, "transaction_id": payment.transaction_id, "status": "SUCCESS", "event_id": "evt_x"}
+    body = {
+        "booking_id": booking.pk,
+        "transaction_id": payment.transaction_id,
+        "status": "SUCCESS",
+        "event_id": "evt_x",
+    }
     provider = "STRIPE"
     if wrong == "transaction":
         body["transaction_id"] = "pi_not_this_one"
@@ -303,6 +315,8 @@ def test_a_malformed_body_is_refused_even_when_signed(api_client, raw, provider)
 @pytest.mark.django_db
 def test_the_webhooks_take_no_token_and_only_post(api_client):
     assert api_client.get(WEBHOOK_URL["STRIPE"]).status_code == 405
-    response = post_webhook(api_client, "STRIPE", b"{}", {"Authorization": "Bearer not-a-token", "Stripe-Signature": ""})
+    response = post_webhook(
+        api_client, "STRIPE", b"{}", {"Authorization": "Bearer not-a-token", "Stripe-Signature": ""}
+    )
     # The signature is the authentication: a bad bearer token is not even looked at.
     assert response.status_code == 400

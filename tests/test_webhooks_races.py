@@ -9,18 +9,23 @@ from django.utils import timezone
 from domain.bookings.models import Booking
 from domain.bookings.services import create_booking, expire_stale_bookings
 from domain.errors import DomainError
-from domain.payments.models import Payment, Refund, WebhookEvent
 from domain.payments import webhooks
+from domain.payments.models import Payment, Refund, WebhookEvent
 from domain.payments.webhooks import apply_webhook_event
 from domain.properties.models import Property
 from tasks.maintenance import redispatch_jobs
-from tests.concurrency import run_at_once
-from tests.conftest import client_for
-from tests.factories import UserFactory
-from tests.payments import (
-    booking_with_payment, post_webhook, start_payment_of, stored_event, wait_for_event, webhook_body,
+from tests.support.clients import client_for
+from tests.support.concurrency import run_at_once
+from tests.support.factories import UserFactory
+from tests.support.payments import (
+    booking_with_payment,
+    post_webhook,
+    start_payment_of,
+    stored_event,
+    wait_for_event,
+    webhook_body,
 )
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,14 +57,17 @@ def test_success_racing_the_expiry_and_a_new_booking_ends_consistent(round_):
         def run():
             time.sleep(seconds)
             return function()
+
         return run
 
     # The webhook later and later over the rounds, so that every order of the three shows up.
-    results = run_at_once([
-        after(round_ * 0.01, lambda: apply_webhook_event(event.pk)),
-        expire_stale_bookings,
-        after(0.005, lambda: create_booking(user=newcomer, property_id=booking.property_id)),
-    ])
+    results = run_at_once(
+        [
+            after(round_ * 0.01, lambda: apply_webhook_event(event.pk)),
+            expire_stale_bookings,
+            after(0.005, lambda: create_booking(user=newcomer, property_id=booking.property_id)),
+        ]
+    )
 
     applied, _, created = results
     assert not isinstance(applied, Exception), applied
@@ -143,9 +151,7 @@ def test_the_sweeper_redispatches_an_event_whose_task_was_lost(celery_worker, se
     lost = stored_event(payment, "SUCCESS")
     other_booking, other_payment = booking_with_payment()
     just_received = stored_event(other_payment, "SUCCESS")
-    WebhookEvent.objects.filter(pk=lost.pk).update(
-        redispatch_at=timezone.now() - timedelta(seconds=1)
-    )
+    WebhookEvent.objects.filter(pk=lost.pk).update(redispatch_at=timezone.now() - timedelta(seconds=1))
 
     assert redispatch_jobs() == 1
     # Marked dispatched: the next sweep does not queue it again.

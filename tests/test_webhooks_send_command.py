@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from domain.bookings.models import Booking
 from domain.payments.models import WebhookEvent
 from domain.properties.models import Property
-from tests.factories import BookingFactory
-from tests.payments import booking_with_payment, wait_for_event
+from tests.support.factories import BookingFactory
+from tests.support.payments import booking_with_payment, wait_for_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,8 +51,16 @@ def test_another_transaction_id_is_delivered_and_rejected(celery_worker, live_se
     booking, _ = booking_with_payment("BKASH")
 
     send_webhook(
-        "--provider", "BKASH", "--booking", str(booking.pk), "--status", "SUCCESS",
-        "--transaction-id", "TR0011NOTTHISONE", "--url", live_server.url,
+        "--provider",
+        "BKASH",
+        "--booking",
+        str(booking.pk),
+        "--status",
+        "SUCCESS",
+        "--transaction-id",
+        "TR0011NOTTHISONE",
+        "--url",
+        live_server.url,
     )
 
     assert wait_for_event("BKASH", "TR0011NOTTHISONE:SUCCESS").result == WebhookEvent.Result.REJECTED
@@ -66,8 +74,18 @@ def test_a_refusal_is_printed_and_fails_the_command(live_server):
     with pytest.raises(CommandError, match="refused the webhook \\(400\\)"):
         # An event id with a control character is a malformed body.
         call_command(
-            "send_webhook", "--provider", "STRIPE", "--booking", str(booking.pk), "--status", "SUCCESS",
-            "--url", live_server.url, "--event-id", "\u0007bell", stdout=out,
+            "send_webhook",
+            "--provider",
+            "STRIPE",
+            "--booking",
+            str(booking.pk),
+            "--status",
+            "SUCCESS",
+            "--url",
+            live_server.url,
+            "--event-id",
+            "\u0007bell",
+            stdout=out,
         )
 
     assert "400" in out.getvalue()

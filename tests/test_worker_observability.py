@@ -7,11 +7,11 @@ import json
 import pytest
 
 from domain.operations.models import Operation
-from tests.conftest import BOOKING_CREATE_URL, wait_for_operation
-from tests.factories import PropertyFactory
-from tests.metrics_text import scrape, value
-from tests.network import free_port
-from tests.waiting import wait_until
+from tests.support.clients import BOOKING_CREATE_URL, wait_for_operation
+from tests.support.factories import PropertyFactory
+from tests.support.metrics_text import scrape, value
+from tests.support.network import free_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,9 @@ def test_one_request_id_from_the_request_into_the_workers_log_lines(auth_client,
 
     lines = wait_until(
         lambda: [line for line in json_lines(worker.log_path) if line.get("request_id") == "req-followed-42"],
-        10, "a worker log line with the request id", report=worker.log_path.read_text,
+        10,
+        "a worker log line with the request id",
+        report=worker.log_path.read_text,
     )
     assert {line["operation_id"] for line in lines} == {response.json()["id"]}
     assert {line["user_id"] for line in lines} == {str(user.pk)}

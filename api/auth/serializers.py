@@ -2,8 +2,12 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import (
+    TokenBlacklistSerializer,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.serializers import TokenBlacklistSerializer, TokenObtainPairSerializer, TokenRefreshSerializer
 
 from domain.users.models import User
 
@@ -34,7 +38,7 @@ class RegisterSerializer(serializers.ModelSerializer):
         try:
             password_validation.validate_password(attrs["password"], would_be_user)
         except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": list(error.messages)})
+            raise serializers.ValidationError({"password": list(error.messages)}) from None
         return attrs
 
 

@@ -1,7 +1,13 @@
 from django.urls import path
 
 from .views import (
-    LoginView, LogoutView, MeView, PasswordChangeView, PasswordResetConfirmView, PasswordResetView, RefreshView,
+    LoginView,
+    LogoutView,
+    MeView,
+    PasswordChangeView,
+    PasswordResetConfirmView,
+    PasswordResetView,
+    RefreshView,
     RegisterView,
 )
 

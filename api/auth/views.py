@@ -13,8 +13,14 @@ from domain.users.passwords import change_password, reset_password
 from domain.users.services import register_user
 
 from .serializers import (
-    LoginSerializer, LogoutSerializer, PasswordChangeSerializer, PasswordResetConfirmSerializer,
-    PasswordResetSerializer, RefreshSerializer, RegisterSerializer, UserSerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    UserSerializer,
 )
 
 

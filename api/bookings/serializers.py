@@ -20,8 +20,16 @@ class BookingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Booking
         fields = [
-            "id", "property", "property_slug", "user", "total_amount", "status",
-            "expires_at", "payment", "created_at", "updated_at",
+            "id",
+            "property",
+            "property_slug",
+            "user",
+            "total_amount",
+            "status",
+            "expires_at",
+            "payment",
+            "created_at",
+            "updated_at",
         ]
 
     @extend_schema_field(BookingPaymentSerializer(allow_null=True))

@@ -19,7 +19,9 @@ class BookingCreateView(APIView):
     def post(self, request):
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return accept_operation(request, kind=BOOKING_CREATE, arguments=BookingCreateArguments(**serializer.validated_data))
+        return accept_operation(
+            request, kind=BOOKING_CREATE, arguments=BookingCreateArguments(**serializer.validated_data)
+        )
 
 
 class CallersBookings:

@@ -15,9 +15,21 @@ class PropertySerializer(serializers.ModelSerializer):
     class Meta:
         model = Property
         fields = [
-            "id", "title", "slug", "description", "location", "price", "bedrooms",
-            "bathrooms", "category", "amenities", "status", "is_available", "image_url",
-            "created_at", "updated_at",
+            "id",
+            "title",
+            "slug",
+            "description",
+            "location",
+            "price",
+            "bedrooms",
+            "bathrooms",
+            "category",
+            "amenities",
+            "status",
+            "is_available",
+            "image_url",
+            "created_at",
+            "updated_at",
         ]
 
     def get_image_url(self, obj) -> str | None:

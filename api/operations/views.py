@@ -20,7 +20,9 @@ class OperationDetailView(RetrieveAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "Prefer", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                "Prefer",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
                 description="`wait=N` (1 to 20): answer as soon as the operation is final, or after N seconds.",
             )
         ]

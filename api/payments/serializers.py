@@ -11,8 +11,16 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "booking", "provider", "status", "transaction_id", "amount", "refunded_amount", "raw_response",
-            "created_at", "updated_at",
+            "id",
+            "booking",
+            "provider",
+            "status",
+            "transaction_id",
+            "amount",
+            "refunded_amount",
+            "raw_response",
+            "created_at",
+            "updated_at",
         ]
 
 

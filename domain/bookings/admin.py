@@ -24,7 +24,9 @@ class BookingAdmin(ViewOnlyAdmin):
                 self.message_user(request, refused.detail, messages.ERROR)
             else:
                 self.message_user(
-                    request, f"Booking {booking.pk} is canceled; its payment is refunded within seconds.", messages.SUCCESS
+                    request,
+                    f"Booking {booking.pk} is canceled; its payment is refunded within seconds.",
+                    messages.SUCCESS,
                 )
 
     def has_refund_permission(self, request) -> bool:

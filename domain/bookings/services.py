@@ -120,7 +120,8 @@ def cancel_booking(*, user, booking_id: int) -> Booking:
             raise DomainError(ErrorCode.BOOKING_NOT_FOUND, "Booking not found.")
         if booking.status != Booking.Status.PENDING:
             raise DomainError(
-                ErrorCode.BOOKING_NOT_CANCELABLE, f"Only a pending booking can be canceled; this one is {booking.status}."
+                ErrorCode.BOOKING_NOT_CANCELABLE,
+                f"Only a pending booking can be canceled; this one is {booking.status}.",
             )
         end_booking(booking, reason=Booking.EndReason.USER_CANCELED)
     return booking

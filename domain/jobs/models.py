@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q

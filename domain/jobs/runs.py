@@ -82,7 +82,6 @@ def give_up(job: Job, why: str) -> None:
     job.give_up(why)
 
 
-
 def settle_after_error(model: type[J], pk) -> None:
     """After a run failed with an unexpected error: give the job up, or leave it for a later attempt,
     as its policy says. A final job is left alone."""
@@ -107,6 +106,14 @@ def requeue(job: Job, **fields) -> None:
     job.redispatch_at = timezone.now()
     for name, value in fields.items():
         setattr(job, name, value)
-    job.save(update_fields=[
-        "status", "attempts", "redispatches", "finished_at", "redispatch_at", *fields, *job.auto_updated_fields()
-    ])
+    job.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "redispatches",
+            "finished_at",
+            "redispatch_at",
+            *fields,
+            *job.auto_updated_fields(),
+        ]
+    )

@@ -39,7 +39,8 @@ def compose(notice: Notice) -> list[EmailMultiAlternatives]:
 def _accounts_with(email: str):
     # As Django's own PasswordResetForm: active accounts whose password can be reset.
     return [
-        user for user in User.objects.filter(email__iexact=email, is_active=True).order_by("pk")
+        user
+        for user in User.objects.filter(email__iexact=email, is_active=True).order_by("pk")
         if user.has_usable_password()
     ]
 

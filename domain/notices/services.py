@@ -27,7 +27,9 @@ def queue_notice(*, kind: NoticeKind, booking: Booking, amount: Decimal | None =
     }
     try:
         with transaction.atomic():
-            notice = Notice.objects.create(kind=kind, booking=booking, recipient=user, email=user.email, context=context)
+            notice = Notice.objects.create(
+                kind=kind, booking=booking, recipient=user, email=user.email, context=context
+            )
     except IntegrityError:
         return None
     notice_recorded.send(sender=Notice, notice=notice)

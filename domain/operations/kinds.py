@@ -60,10 +60,15 @@ BOOKING_CREATE = OperationKind(
     apply=_create_booking,
     queue="bookings",
     result_model=Booking,
-    errors=frozenset({
-        ErrorCode.PROPERTY_NOT_FOUND, ErrorCode.PROPERTY_INACTIVE, ErrorCode.PROPERTY_UNAVAILABLE,
-        ErrorCode.TOO_MANY_PENDING_BOOKINGS, ErrorCode.REBOOK_COOLDOWN,
-    }),
+    errors=frozenset(
+        {
+            ErrorCode.PROPERTY_NOT_FOUND,
+            ErrorCode.PROPERTY_INACTIVE,
+            ErrorCode.PROPERTY_UNAVAILABLE,
+            ErrorCode.TOO_MANY_PENDING_BOOKINGS,
+            ErrorCode.REBOOK_COOLDOWN,
+        }
+    ),
 )
 
 
@@ -95,8 +100,11 @@ class PaymentInitiateArguments:
 
 def _start_payment(*, owner, arguments: PaymentInitiateArguments, idempotency_key: str) -> StartedPayment:
     return start_payment(
-        user=owner, booking_id=arguments.booking_id, provider=arguments.provider,
-        payload=arguments.payload, idempotency_key=idempotency_key,
+        user=owner,
+        booking_id=arguments.booking_id,
+        provider=arguments.provider,
+        payload=arguments.payload,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -111,10 +119,16 @@ PAYMENT_INITIATE = OperationKind(
     apply=_record_payment,
     queue="payments",
     result_model=Payment,
-    errors=frozenset({
-        ErrorCode.BOOKING_NOT_FOUND, ErrorCode.BOOKING_ALREADY_PAID, ErrorCode.BOOKING_NOT_PAYABLE,
-        ErrorCode.PROVIDER_ERROR,
-    }),
+    errors=frozenset(
+        {
+            ErrorCode.BOOKING_NOT_FOUND,
+            ErrorCode.BOOKING_ALREADY_PAID,
+            ErrorCode.BOOKING_NOT_PAYABLE,
+            ErrorCode.PROVIDER_ERROR,
+        }
+    ),
 )
 
-OPERATION_KINDS: dict[str, OperationKind] = {kind.name: kind for kind in (BOOKING_CREATE, BOOKING_CANCEL, PAYMENT_INITIATE)}
+OPERATION_KINDS: dict[str, OperationKind] = {
+    kind.name: kind for kind in (BOOKING_CREATE, BOOKING_CANCEL, PAYMENT_INITIATE)
+}

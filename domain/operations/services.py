@@ -36,7 +36,10 @@ def start_operation(
     """
     stored = kind.arguments_as_json(arguments)
     fields = {
-        "owner": owner, "kind": kind.name, "arguments": stored, "fingerprint": fingerprint(kind, stored),
+        "owner": owner,
+        "kind": kind.name,
+        "arguments": stored,
+        "fingerprint": fingerprint(kind, stored),
         "request_id": request_id,
     }
     if idempotency_key is None:

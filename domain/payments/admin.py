@@ -26,7 +26,14 @@ class PaymentHistoryInline(admin.TabularInline):
 @admin.register(Payment)
 class PaymentAdmin(ViewOnlyAdmin):
     list_display = [
-        "id", "booking", "provider", "status", "amount", "refunded_amount", "transaction_id", "created_at",
+        "id",
+        "booking",
+        "provider",
+        "status",
+        "amount",
+        "refunded_amount",
+        "transaction_id",
+        "created_at",
     ]
     list_filter = ["provider", "status"]
     search_fields = ["transaction_id"]
@@ -36,7 +43,15 @@ class PaymentAdmin(ViewOnlyAdmin):
 @admin.register(Refund)
 class RefundAdmin(ViewOnlyAdmin):
     list_display = [
-        "id", "payment", "amount", "status", "attempts", "provider_refund_id", "requested_by", "outcome", "created_at",
+        "id",
+        "payment",
+        "amount",
+        "status",
+        "attempts",
+        "provider_refund_id",
+        "requested_by",
+        "outcome",
+        "created_at",
     ]
     list_filter = ["status"]
     search_fields = ["provider_refund_id", "payment__transaction_id"]
@@ -44,7 +59,17 @@ class RefundAdmin(ViewOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ViewOnlyAdmin):
-    list_display = ["id", "provider", "event_id", "status", "result", "outcome", "attempts", "received_at", "finished_at"]
+    list_display = [
+        "id",
+        "provider",
+        "event_id",
+        "status",
+        "result",
+        "outcome",
+        "attempts",
+        "received_at",
+        "finished_at",
+    ]
     list_filter = ["provider", "status", "result"]
     search_fields = ["event_id"]
     actions = ["replay"]

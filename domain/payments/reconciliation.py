@@ -56,7 +56,10 @@ def _record_answer(payment: Payment, status: str) -> WebhookEvent | None:
                 provider=payment.provider, event_id=notice.event_id, payload=notice.as_payload()
             )
             history.record(
-                payment, history.Entry.RECONCILED, source=history.Source.RECONCILIATION, source_id=notice.event_id,
+                payment,
+                history.Entry.RECONCILED,
+                source=history.Source.RECONCILIATION,
+                source_id=notice.event_id,
                 detail=f"the provider, asked, answered {status}; applied as its webhook",
             )
     except IntegrityError:

@@ -23,8 +23,9 @@ from .providers.base import ProviderError, ProviderRefund
 from .providers.registry import strategy_for
 
 
-def request_refund(*, payment: Payment, reason: str, source: history.Source, source_id="",
-                   requested_by: str = "") -> Refund:
+def request_refund(
+    *, payment: Payment, reason: str, source: history.Source, source_id="", requested_by: str = ""
+) -> Refund:
     """Refund a locked SUCCESS payment in full, by a worker, soon; call under the booking's lock.
 
     One refund per payment (a database constraint): the money goes back once.
@@ -32,11 +33,17 @@ def request_refund(*, payment: Payment, reason: str, source: history.Source, sou
     payment.status = Payment.Status.REFUND_PENDING
     payment.save(update_fields=["status", "updated_at"])
     refund = Refund.objects.create(
-        payment=payment, amount=payment.amount, reason=reason[:255], requested_by=requested_by,
+        payment=payment,
+        amount=payment.amount,
+        reason=reason[:255],
+        requested_by=requested_by,
         redispatch_at=timezone.now(),
     )
     history.record(
-        payment, history.Entry.REFUND_REQUESTED, source=source, source_id=source_id,
+        payment,
+        history.Entry.REFUND_REQUESTED,
+        source=source,
+        source_id=source_id,
         detail=f"refund {refund.pk} of {payment.amount}: {reason}",
     )
     return refund
@@ -54,7 +61,10 @@ def _call_provider(refund: Refund) -> ProviderRefund:
     except ProviderError as error:
         # Its own short commit, no lock: the attempt is history even though the run fails.
         history.record(
-            payment, history.Entry.REFUND_ATTEMPT_FAILED, source=history.Source.REFUND, source_id=refund.pk,
+            payment,
+            history.Entry.REFUND_ATTEMPT_FAILED,
+            source=history.Source.REFUND,
+            source_id=refund.pk,
             detail=f"attempt {refund.attempts}: {error}",
         )
         raise
@@ -67,7 +77,9 @@ def _record_answer(refund: Refund, answer: ProviderRefund) -> None:
         outcome = complete_refund(payment, **source, detail=f"the provider refunded it: {answer.refund_id}")
     elif payment.status == Payment.Status.REFUND_PENDING:
         history.record(
-            payment, history.Entry.REFUND_PENDING, **source,
+            payment,
+            history.Entry.REFUND_PENDING,
+            **source,
             detail=f"the provider's refund {answer.refund_id} is pending: its webhook confirms it",
         )
         outcome = f"pending at the provider as {answer.refund_id}"
@@ -104,7 +116,10 @@ def record_refund_given_up(refund: Refund, why: str) -> None:
         payment.status = Payment.Status.REFUND_FAILED
         payment.save(update_fields=["status", "updated_at"])
     history.record(
-        payment, history.Entry.REFUND_FAILED, source=history.Source.REFUND, source_id=refund.pk,
+        payment,
+        history.Entry.REFUND_FAILED,
+        source=history.Source.REFUND,
+        source_id=refund.pk,
         detail=f"refund {refund.pk} given up: {why}",
     )
     refund.record_final(JobStatus.FAILED, outcome=f"gave up: {why}"[:255])
@@ -114,4 +129,3 @@ def _lock_payment(refund: Refund) -> Payment:
     """The refund's payment, locked in the usual order (user, property, booking), then the payment."""
     lock_booking(Payment.objects.filter(pk=refund.payment_id).values_list("booking_id", flat=True).get())
     return Payment.objects.select_for_update().get(pk=refund.payment_id)
-

@@ -59,13 +59,18 @@ def record_payment(*, user, booking_id: int, provider: str, started: StartedPaym
             raise DomainError(ErrorCode.PROVIDER_ERROR, "The provider's amount is not the booking's total.")
         extend_hold_for_payment(booking)
         payment = Payment.objects.create(
-            booking=booking, provider=provider, transaction_id=answer.transaction_id,
-            amount=booking.total_amount, raw_response=answer.raw_response,
+            booking=booking,
+            provider=provider,
+            transaction_id=answer.transaction_id,
+            amount=booking.total_amount,
+            raw_response=answer.raw_response,
         )
         source = {"source": history.Source.OPERATION, "source_id": started.operation_id}
         history.record(payment, history.Entry.STARTED, **source, detail=f"{provider} payment of {payment.amount}")
         history.record(
-            payment, history.Entry.PROVIDER_ANSWERED, **source,
+            payment,
+            history.Entry.PROVIDER_ANSWERED,
+            **source,
             detail=f"transaction {answer.transaction_id}: "
             f"{answer.raw_response.get('status') or answer.raw_response.get('transactionStatus')}",
         )
@@ -81,4 +86,6 @@ def _check_payable(booking: Booking | None) -> None:
     if booking.status == Booking.Status.PAID:
         raise DomainError(ErrorCode.BOOKING_ALREADY_PAID, "This booking is already paid.")
     if booking.status != Booking.Status.PENDING:
-        raise DomainError(ErrorCode.BOOKING_NOT_PAYABLE, f"Only a pending booking can be paid; this one is {booking.status}.")
+        raise DomainError(
+            ErrorCode.BOOKING_NOT_PAYABLE, f"Only a pending booking can be paid; this one is {booking.status}."
+        )

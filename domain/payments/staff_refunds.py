@@ -35,6 +35,9 @@ def cancel_paid_booking_with_refund(*, booking_id: int, staff_username: str) -> 
         end_booking(booking, reason=Booking.EndReason.STAFF_CANCELED)
         logger.warning("booking %s canceled with a full refund by %s", booking_id, staff_username)
         return request_refund(
-            payment=payment, reason=f"staff member {staff_username} canceled the paid booking",
-            source=history.Source.STAFF, source_id=staff_username, requested_by=staff_username,
+            payment=payment,
+            reason=f"staff member {staff_username} canceled the paid booking",
+            source=history.Source.STAFF,
+            source_id=staff_username,
+            requested_by=staff_username,
         )

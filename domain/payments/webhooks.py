@@ -15,10 +15,10 @@ from domain.notices.services import NoticeKind, queue_notice
 
 from . import history
 from .models import Payment, WebhookEvent
-from .refunds import complete_refund, request_refund
-from .selectors import current_payment_id
 from .providers.base import WebhookNotice
 from .providers.registry import strategy_for
+from .refunds import complete_refund, request_refund
+from .selectors import current_payment_id
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def replay_failed_event(*, event_pk: int, replayed_by: str) -> WebhookEvent:
             raise DomainError(ErrorCode.WEBHOOK_EVENT_NOT_FOUND, f"No webhook event {event_pk}.")
         if event.status != WebhookEvent.Status.FAILED:
             raise DomainError(
-                ErrorCode.WEBHOOK_EVENT_NOT_FAILED, f"Only a failed event can be replayed; event {event_pk} is {event.status}."
+                ErrorCode.WEBHOOK_EVENT_NOT_FAILED,
+                f"Only a failed event can be replayed; event {event_pk} is {event.status}.",
             )
         logger.warning("webhook event %s replayed by %s", event_pk, replayed_by)
         requeue(event, outcome=f"replayed by {replayed_by}; was: {event.outcome}"[:255])
@@ -83,20 +84,27 @@ def _apply_notice(event: WebhookEvent, notice: WebhookNotice) -> tuple[WebhookEv
     booking = lock_booking(notice.booking_id)
     payment = None
     if booking is not None:
-        payment = Payment.objects.select_for_update().filter(
-            booking=booking, provider=event.provider, transaction_id=notice.transaction_id
-        ).first()
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(booking=booking, provider=event.provider, transaction_id=notice.transaction_id)
+            .first()
+        )
     if payment is None:
         if notice.status == "SUCCESS":
             logger.error(
                 "%s reports SUCCESS for transaction %s of booking %s, which has no such payment",
-                event.provider, notice.transaction_id, notice.booking_id,
+                event.provider,
+                notice.transaction_id,
+                notice.booking_id,
             )
         return WebhookEvent.Result.REJECTED, "rejected: no payment of this booking has this transaction"
     result, outcome = _apply_to_payment(event, notice, booking, payment)
     entry = history.Entry.WEBHOOK_APPLIED if result == WebhookEvent.Result.APPLIED else history.Entry.WEBHOOK_REJECTED
     history.record(
-        payment, entry, source=history.Source.WEBHOOK_EVENT, source_id=event.event_id,
+        payment,
+        entry,
+        source=history.Source.WEBHOOK_EVENT,
+        source_id=event.event_id,
         detail=f"{notice.status}: {outcome}",
     )
     return result, outcome
@@ -108,7 +116,9 @@ def _apply_to_payment(event: WebhookEvent, notice: WebhookNotice, booking: Booki
             return WebhookEvent.Result.REJECTED, f"rejected: no refund of this payment was requested ({payment.status})"
         # The provider's word that the money went back ends a refund given up too.
         return WebhookEvent.Result.APPLIED, complete_refund(
-            payment, source=history.Source.WEBHOOK_EVENT, source_id=event.event_id,
+            payment,
+            source=history.Source.WEBHOOK_EVENT,
+            source_id=event.event_id,
             detail="the provider confirmed the refund",
         )
     # SUCCESS and the refund states are final: a later FAILED, or a SUCCESS

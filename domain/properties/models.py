@@ -9,9 +9,7 @@ CATEGORY_LOOP_MESSAGE = "A category cannot be moved under itself or one of its d
 class Category(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True, blank=True)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
 
     class Meta:
         ordering = ["name", "id"]
@@ -20,6 +18,9 @@ class Category(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        save_with_unique_slug(self, self.name, super().save, *args, **kwargs)
+
     def clean(self):
         # The form's check; move_category repeats it under lock for other writers.
         if self.pk is not None and self.parent_id is not None:
@@ -27,9 +28,6 @@ class Category(models.Model):
 
             if self.pk in ancestor_ids([self.parent_id]):
                 raise ValidationError({"parent": CATEGORY_LOOP_MESSAGE})
-
-    def save(self, *args, **kwargs):
-        save_with_unique_slug(self, self.name, super().save, *args, **kwargs)
 
 
 class Property(models.Model):

@@ -76,4 +76,3 @@ def evict(category_ids: Iterable[int]) -> None:
     # computation that writes its value in between still finds its lock gone.
     category_ids = list(category_ids)
     cache.delete_many([lock_key(c) for c in category_ids] + [ids_key(c) for c in category_ids])
-

@@ -5,8 +5,9 @@ raw client; not Redis Cluster safe: the scripts name keys they compute):
 
 - `list:<category>`: a sorted set, member the property id zero-padded to 19
   digits, score its `created_at` in whole microseconds since the epoch, as
-  the database computes it (epoch.py; exact in a double until the year 2255). ZREVRANGE orders by score, then ties by member, both
-  descending: `-created_at, -id`, the database's order.
+  the database computes it (epoch.py; exact in a double until the year 2255).
+  ZREVRANGE orders by score, then ties by member, both descending:
+  `-created_at, -id`, the database's order.
 - `ready:<category>`: `ok` while the list is complete; `b:<token>` while one
   request builds it; absent otherwise (never built, expired, dropped). Only a
   list marked `ok` is read or updated: adding to a list that is not complete
@@ -173,8 +174,11 @@ return 1
 
 
 def _keys(category_id: int) -> tuple[str, str, str]:
-    return (f"{KEY_PREFIX}:ready:{category_id}", f"{KEY_PREFIX}:list:{category_id}",
-            f"{KEY_PREFIX}:touched:{category_id}")
+    return (
+        f"{KEY_PREFIX}:ready:{category_id}",
+        f"{KEY_PREFIX}:list:{category_id}",
+        f"{KEY_PREFIX}:touched:{category_id}",
+    )
 
 
 class CachedList(Sequence):
@@ -192,7 +196,7 @@ class CachedList(Sequence):
 
     def __getitem__(self, index):
         if isinstance(index, int):
-            items = self[index:index + 1 or None] if index >= -self._count else []
+            items = self[index : index + 1 or None] if index >= -self._count else []
             if not items:
                 raise IndexError(index)
             return items[0]
@@ -250,8 +254,9 @@ def store_build(*, category_id: int, token: str, rows: Iterable[tuple[int, int]]
     pipeline.execute()
     # The list outlives its mark: a mark still there over an expired list would serve it as empty.
     list_timeout = (LIST_TIMEOUT + BUILD_TIMEOUT) * 1000
-    return bool(connection.eval(_STORE, 4, ready, ids, touched, snapshot, KEY_PREFIX, token, LIST_TIMEOUT * 1000,
-                                list_timeout))
+    return bool(
+        connection.eval(_STORE, 4, ready, ids, touched, snapshot, KEY_PREFIX, token, LIST_TIMEOUT * 1000, list_timeout)
+    )
 
 
 @dataclass(frozen=True)
@@ -270,7 +275,7 @@ def take_tickets(property_ids: Sequence[int]) -> dict[int, int]:
     pipeline = _connection().pipeline(transaction=False)
     for property_id in property_ids:
         pipeline.hincrby(f"{KEY_PREFIX}:tickets", member(property_id), 1)
-    return dict(zip(property_ids, pipeline.execute()))
+    return dict(zip(property_ids, pipeline.execute(), strict=True))
 
 
 def apply_changes(*, changes: Sequence[ListingChange], tickets: dict[int, int]) -> None:
@@ -278,9 +283,11 @@ def apply_changes(*, changes: Sequence[ListingChange], tickets: dict[int, int]) 
     arguments = [KEY_PREFIX, BUILD_TIMEOUT * 1000]
     for change in changes:
         arguments += [
-            member(change.property_id), tickets[change.property_id],
+            member(change.property_id),
+            tickets[change.property_id],
             change.score if change.listing else "",
-            ",".join(map(str, sorted(change.listing))), ",".join(map(str, sorted(change.elsewhere))),
+            ",".join(map(str, sorted(change.listing))),
+            ",".join(map(str, sorted(change.elsewhere))),
         ]
     _connection().eval(_UPDATE, 0, *arguments)
 
@@ -334,8 +341,11 @@ class _DropRetrier:
                     self.thread = None
                     return
         with self.lock:
-            logger.error("recommendation lists %s could not be dropped; they expire within %d s",
-                         sorted(self.pending), LIST_TIMEOUT)
+            logger.error(
+                "recommendation lists %s could not be dropped; they expire within %d s",
+                sorted(self.pending),
+                LIST_TIMEOUT,
+            )
             self.pending, self.thread = set(), None
 
 
@@ -348,4 +358,4 @@ def drop_all_lists() -> None:
     for kind in ("ready", "list", "touched", "build"):
         keys = list(connection.scan_iter(match=f"{KEY_PREFIX}:{kind}:*", count=1000))
         for start in range(0, len(keys), 1000):
-            connection.delete(*keys[start:start + 1000])
+            connection.delete(*keys[start : start + 1000])

@@ -58,9 +58,7 @@ def compute_recommended_rows(category_id: int) -> list[tuple[int, int]]:
     if not subtree:
         raise DomainError(ErrorCode.CATEGORY_NOT_FOUND, "Category not found.")
     return list(
-        Property.objects.filter(
-            category_id__in=subtree, status=Property.Status.ACTIVE, is_available=True
-        )
+        Property.objects.filter(category_id__in=subtree, status=Property.Status.ACTIVE, is_available=True)
         .order_by("-created_at", "-id")
         # Computed by the database: parsing 100,000 timestamps in Python costs more than the query.
         .values_list("id", EpochMicroseconds("created_at"))
@@ -76,7 +74,9 @@ def recommended_property_ids(category_id: int) -> Sequence[int]:
     if _on_redis():
         return _from_redis(category_id)
     return recommendation_cache.cached_ids(
-        category_id=category_id, wait=LOCK_WAIT, poll=LOCK_POLL_INTERVAL,
+        category_id=category_id,
+        wait=LOCK_WAIT,
+        poll=LOCK_POLL_INTERVAL,
         compute=lambda: [property_id for property_id, _ in compute_recommended_rows(category_id)],
     )
 
@@ -87,6 +87,7 @@ def _from_redis(category_id: int) -> Sequence[int]:
     A request that finds another one building polls for its list for up to
     LOCK_WAIT, then computes without storing.
     """
+
     def from_database() -> list[int]:
         return [property_id for property_id, _ in compute_recommended_rows(category_id)]
 
@@ -186,7 +187,11 @@ _pending = _Pending()
 
 
 def _run_pending() -> None:
-    property_ids, previous, evicted = _pending.property_ids, _pending.previous_category_ids, _pending.evicted_category_ids
+    property_ids, previous, evicted = (
+        _pending.property_ids,
+        _pending.previous_category_ids,
+        _pending.evicted_category_ids,
+    )
     if not (property_ids or evicted):
         return
     _pending.property_ids, _pending.previous_category_ids, _pending.evicted_category_ids = set(), set(), set()
@@ -197,9 +202,7 @@ def _run_pending() -> None:
             _update_lists(sorted(property_ids), previous)
         return
     if property_ids:
-        evicted |= previous | set(
-            Property.objects.filter(id__in=property_ids).values_list("category_id", flat=True)
-        )
+        evicted |= previous | set(Property.objects.filter(id__in=property_ids).values_list("category_id", flat=True))
     recommendation_cache.evict(ancestor_ids(evicted))
 
 
@@ -212,23 +215,34 @@ def _update_lists(property_ids: list[int], previous: set[int]) -> None:
         logger.warning("recommendations: taking tickets failed; dropping the lists", exc_info=True)
         tickets = None
     # After the tickets: the highest ticket reads the newest row.
-    rows = list(Property.objects.filter(id__in=property_ids).values_list(
-        "id", "category_id", "status", "is_available", EpochMicroseconds("created_at")
-    ))
+    rows = list(
+        Property.objects.filter(id__in=property_ids).values_list(
+            "id", "category_id", "status", "is_available", EpochMicroseconds("created_at")
+        )
+    )
     lineage = ancestor_ids_of_each({category_id for _, category_id, *_ in rows} | previous)
     elsewhere = frozenset().union(*(lineage[category_id] for category_id in previous))
     changes = []
     for property_id, category_id, status, is_available, score in rows:
         listed = status == Property.Status.ACTIVE and is_available
         lists = frozenset(lineage[category_id])
-        changes.append(recommendation_lists.ListingChange(
-            property_id=property_id, score=score,
-            listing=lists if listed else frozenset(), elsewhere=(elsewhere | lists),
-        ))
+        changes.append(
+            recommendation_lists.ListingChange(
+                property_id=property_id,
+                score=score,
+                listing=lists if listed else frozenset(),
+                elsewhere=(elsewhere | lists),
+            )
+        )
     for property_id in set(property_ids) - {row[0] for row in rows}:  # deleted
-        changes.append(recommendation_lists.ListingChange(
-            property_id=property_id, score=None, listing=frozenset(), elsewhere=elsewhere,
-        ))
+        changes.append(
+            recommendation_lists.ListingChange(
+                property_id=property_id,
+                score=None,
+                listing=frozenset(),
+                elsewhere=elsewhere,
+            )
+        )
     if tickets is not None:
         try:
             recommendation_lists.apply_changes(changes=changes, tickets=tickets)

@@ -28,6 +28,4 @@ def in_category_tree(properties: QuerySet[Property], root_id: int) -> QuerySet[P
 
 def matching_search(properties: QuerySet[Property], term: str) -> QuerySet[Property]:
     """`properties` whose title, description or location contains `term`, any case."""
-    return properties.filter(
-        Q(title__icontains=term) | Q(description__icontains=term) | Q(location__icontains=term)
-    )
+    return properties.filter(Q(title__icontains=term) | Q(description__icontains=term) | Q(location__icontains=term))

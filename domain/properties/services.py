@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from domain.errors import DomainError, ErrorCode
 
-from .tree import ancestor_ids
 from .models import CATEGORY_LOOP_MESSAGE, Category, Property
 from .recommendations import update_recommendations_for_properties
+from .tree import ancestor_ids
 
 
 def set_property_availability(property_ids: Iterable[int], available: bool) -> None:

@@ -8,9 +8,7 @@ MAX_ATTEMPTS = 20
 
 def next_free_slug(model, base: str) -> str:
     """`base` when it is free, else `base-N` with N one past the highest suffix in use."""
-    taken = set(
-        model.objects.filter(slug__regex=rf"^{re.escape(base)}(-[0-9]+)?$").values_list("slug", flat=True)
-    )
+    taken = set(model.objects.filter(slug__regex=rf"^{re.escape(base)}(-[0-9]+)?$").values_list("slug", flat=True))
     if base not in taken:
         return base
     return f"{base}-{max(int(slug.rsplit('-', 1)[1]) if slug != base else 1 for slug in taken) + 1}"

@@ -22,5 +22,5 @@ def register_user(*, username: str, email: str, password: str, first_name: str =
             )
     except IntegrityError:
         if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError({"username": ["A user with that username already exists."]})
+            raise ValidationError({"username": ["A user with that username already exists."]}) from None
         raise

@@ -64,7 +64,10 @@ class BkashSimulation(PaymentStrategy):
     def refund(self, payment, amount: Decimal, idempotency_key: str) -> ProviderRefund:
         # bKash's refund API answers at once, completed or refused: never pending.
         made = ledger.refund(
-            "BKASH", payment.transaction_id, idempotency_key, amount,
+            "BKASH",
+            payment.transaction_id,
+            idempotency_key,
+            amount,
             refund_id=simulated_id("bkash-refund", idempotency_key, 10).upper(),
         )
         answer = {

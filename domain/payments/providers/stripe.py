@@ -57,7 +57,10 @@ class StripeSimulation(PaymentStrategy):
 
     def refund(self, payment, amount: Decimal, idempotency_key: str) -> ProviderRefund:
         made = ledger.refund(
-            "STRIPE", payment.transaction_id, idempotency_key, amount,
+            "STRIPE",
+            payment.transaction_id,
+            idempotency_key,
+            amount,
             refund_id=f"re_{simulated_id('stripe-refund', idempotency_key, 24)}",
         )
         status = ProviderRefund.PENDING if made["pending"] else ProviderRefund.SUCCEEDED

@@ -9,7 +9,10 @@ from domain.payments.webhooks import replay_failed_event
 
 
 class Command(BaseCommand):
-    help = "Replay failed webhook events by id (the admin's 'Replay' action does the same): manage.py replay_webhook_event 12"
+    help = (
+        "Replay failed webhook events by id (the admin's 'Replay' action does the same): "
+        "manage.py replay_webhook_event 12"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("event_ids", nargs="+", type=int, help="ids of FAILED webhook events")

@@ -41,20 +41,65 @@ DEMO_KINDS = {
     "Private Islands": ("Private Island Estate", (15_000, 95_000), (6, 14)),
 }
 LOCATIONS = [
-    "Monaco", "Malibu, California", "Lake Como, Italy", "Santorini, Greece", "Dubai Marina",
-    "Palm Jumeirah, Dubai", "Gulshan, Dhaka", "Cox's Bazar", "Aspen, Colorado", "St. Barths",
-    "Mykonos, Greece", "Marbella, Spain", "Saint-Tropez, France", "Courchevel, France",
-    "Gstaad, Switzerland", "The Hamptons, New York", "Mayfair, London", "Bali, Indonesia",
-    "Maldives", "Cape Town, South Africa", "Sydney Harbour", "Amalfi Coast, Italy",
+    "Monaco",
+    "Malibu, California",
+    "Lake Como, Italy",
+    "Santorini, Greece",
+    "Dubai Marina",
+    "Palm Jumeirah, Dubai",
+    "Gulshan, Dhaka",
+    "Cox's Bazar",
+    "Aspen, Colorado",
+    "St. Barths",
+    "Mykonos, Greece",
+    "Marbella, Spain",
+    "Saint-Tropez, France",
+    "Courchevel, France",
+    "Gstaad, Switzerland",
+    "The Hamptons, New York",
+    "Mayfair, London",
+    "Bali, Indonesia",
+    "Maldives",
+    "Cape Town, South Africa",
+    "Sydney Harbour",
+    "Amalfi Coast, Italy",
 ]
 ADJECTIVES = [
-    "Sea View", "Sunset", "Azure", "Grand", "Serene", "Modernist", "Heritage", "Panoramic",
-    "Secluded", "Contemporary", "Palm Grove", "Ivory", "Coral", "Skyline", "Golden Sands",
+    "Sea View",
+    "Sunset",
+    "Azure",
+    "Grand",
+    "Serene",
+    "Modernist",
+    "Heritage",
+    "Panoramic",
+    "Secluded",
+    "Contemporary",
+    "Palm Grove",
+    "Ivory",
+    "Coral",
+    "Skyline",
+    "Golden Sands",
 ]
 AMENITIES = [
-    "infinity pool", "private beach", "wine cellar", "home cinema", "gym", "spa", "helipad",
-    "concierge", "smart home", "sea view", "landscaped garden", "staff quarters", "elevator",
-    "rooftop terrace", "24h security", "underground parking", "boat dock", "tennis court",
+    "infinity pool",
+    "private beach",
+    "wine cellar",
+    "home cinema",
+    "gym",
+    "spa",
+    "helipad",
+    "concierge",
+    "smart home",
+    "sea view",
+    "landscaped garden",
+    "staff quarters",
+    "elevator",
+    "rooftop terrace",
+    "24h security",
+    "underground parking",
+    "boat dock",
+    "tennis court",
 ]
 DEMO_PROPERTY_COUNT = 48
 
@@ -62,23 +107,72 @@ DEMO_PROPERTY_COUNT = 48
 # filled at random, so that a search term is as common or as rare as in a
 # real catalog (a street matches about 0.3% of them, "marble" many).
 STREETS = [
-    "Ashcombe", "Belgrave", "Carrington", "Dunmore", "Ellesmere", "Fairhaven", "Glenrothes", "Harrowby",
-    "Inverleith", "Kingsmere", "Lansdowne", "Montague", "Northcote", "Oakhampton", "Pemberton", "Queensbury",
-    "Rosebery", "Sandringham", "Thornbury", "Upperton", "Vanbrugh", "Westbourne", "Yarborough", "Zetland",
-    "Abercorn", "Bramshott", "Cadogan", "Devonshire", "Egerton", "Fitzroy", "Grosvenor", "Holland",
-    "Ilchester", "Jermyn", "Kensington", "Lowndes", "Marlborough", "Netherhall", "Onslow", "Portman",
+    "Ashcombe",
+    "Belgrave",
+    "Carrington",
+    "Dunmore",
+    "Ellesmere",
+    "Fairhaven",
+    "Glenrothes",
+    "Harrowby",
+    "Inverleith",
+    "Kingsmere",
+    "Lansdowne",
+    "Montague",
+    "Northcote",
+    "Oakhampton",
+    "Pemberton",
+    "Queensbury",
+    "Rosebery",
+    "Sandringham",
+    "Thornbury",
+    "Upperton",
+    "Vanbrugh",
+    "Westbourne",
+    "Yarborough",
+    "Zetland",
+    "Abercorn",
+    "Bramshott",
+    "Cadogan",
+    "Devonshire",
+    "Egerton",
+    "Fitzroy",
+    "Grosvenor",
+    "Holland",
+    "Ilchester",
+    "Jermyn",
+    "Kensington",
+    "Lowndes",
+    "Marlborough",
+    "Netherhall",
+    "Onslow",
+    "Portman",
 ]
 STREET_KINDS = ["Lane", "Road", "Square", "Crescent", "Gardens", "Terrace", "Walk", "Row"]
 MATERIALS = ["marble", "travertine", "oak", "walnut", "limestone", "teak", "onyx", "terrazzo", "granite", "cedar"]
 ROOMS = ["living room", "master suite", "kitchen", "library", "dining hall", "study", "orangery", "games room"]
 VIEWS = [
-    "the bay", "the old town", "the mountains", "the vineyards", "the harbour", "the lake", "the golf course",
-    "the skyline", "the olive groves", "the open sea",
+    "the bay",
+    "the old town",
+    "the mountains",
+    "the vineyards",
+    "the harbour",
+    "the lake",
+    "the golf course",
+    "the skyline",
+    "the olive groves",
+    "the open sea",
 ]
 OUTDOORS = ["a terrace", "a walled garden", "a courtyard", "a veranda", "a loggia", "a rooftop deck", "a lawn"]
 FEATURES = [
-    "original fireplaces", "vaulted ceilings", "a spiral staircase", "stained glass", "a frescoed hall",
-    "hand-laid parquet", "a stone archway", "floor-to-ceiling windows",
+    "original fireplaces",
+    "vaulted ceilings",
+    "a spiral staircase",
+    "stained glass",
+    "a frescoed hall",
+    "hand-laid parquet",
+    "a stone archway",
+    "floor-to-ceiling windows",
 ]
 LANDMARKS = ["the marina", "the old cathedral", "the beach club", "the opera house", "the airport", "the ski lifts"]
 SENTENCES = [
@@ -168,8 +262,7 @@ class Command(BaseCommand):
             ) from error
         refresh_planner_statistics()
         self.stdout.write(
-            f"Generated catalog: {category_count} categories over {depth} levels, "
-            f"{property_count} properties."
+            f"Generated catalog: {category_count} categories over {depth} levels, {property_count} properties."
         )
 
 
@@ -214,9 +307,7 @@ def demo_properties(categories: dict[str, Category]):
 
 def generated_catalog_size() -> tuple[int, int, int]:
     """(categories, depth, properties) of the generated catalog in the database."""
-    parents = dict(
-        Category.objects.filter(slug__startswith=GENERATED_CATEGORY_PREFIX).values_list("id", "parent_id")
-    )
+    parents = dict(Category.objects.filter(slug__startswith=GENERATED_CATEGORY_PREFIX).values_list("id", "parent_id"))
     depth = 0
     for category_id in parents:
         level = 0
@@ -235,26 +326,34 @@ def delete_generated_catalog() -> None:
         generated.filter(children__isnull=True).delete()
 
 
+def create_category_levels(sizes: list[int], *, name_of, slug_of) -> list[list[Category]]:
+    """A category tree level by level, `sizes[n]` categories on level n + 1, each below one of the level
+    above, round-robin; one bulk_create per level. `name_of(level, number)` and `slug_of(number)` name
+    them (`number` counts from 1 over the whole tree). Returns the levels, top first. The tests' trees
+    come from here too."""
+    levels, above, number = [], [None], 0
+    for level, size in enumerate(sizes, start=1):
+        # PostgreSQL and SQLite return the new ids, which the next level needs.
+        above = Category.objects.bulk_create(
+            Category(name=name_of(level, number + i + 1), slug=slug_of(number + i + 1), parent=above[i % len(above)])
+            for i in range(size)
+        )
+        levels.append(above)
+        number += size
+    return levels
+
+
 def create_generated_categories(count: int, depth: int) -> list[Category]:
     """`count` categories over `depth` levels, each below one of the level above; returns them all."""
     # Even level sizes, the remainder on the deepest levels, so that sizes never
     # shrink going down and every category above the last level has children.
     sizes = [count // depth + (level >= depth - count % depth) for level in range(depth)]
-    created, above, number = [], [None], 0
-    for level, size in enumerate(sizes, start=1):
-        level_categories = [
-            Category(
-                name=f"Collection {number + i + 1} (level {level})",
-                slug=f"{GENERATED_CATEGORY_PREFIX}{number + i + 1}",
-                parent=above[i % len(above)],
-            )
-            for i in range(size)
-        ]
-        # PostgreSQL and SQLite return the new ids, which the next level needs.
-        above = Category.objects.bulk_create(level_categories)
-        created += above
-        number += size
-    return created
+    levels = create_category_levels(
+        sizes,
+        name_of=lambda level, number: f"Collection {number} (level {level})",
+        slug_of=lambda number: f"{GENERATED_CATEGORY_PREFIX}{number}",
+    )
+    return [category for level in levels for category in level]
 
 
 def create_generated_properties(count: int, categories: list[Category]) -> None:
@@ -291,9 +390,15 @@ def generated_description(rng: random.Random, location: str) -> str:
     amenity, other_amenity = rng.sample(AMENITIES, 2)
     sentences = [
         sentence.format(
-            outdoor=rng.choice(OUTDOORS), material=rng.choice(MATERIALS), room=rng.choice(ROOMS),
-            view=rng.choice(VIEWS), feature=rng.choice(FEATURES), year=rng.randint(1890, 2024),
-            amenity=amenity, other_amenity=other_amenity, minutes=rng.randint(2, 30),
+            outdoor=rng.choice(OUTDOORS),
+            material=rng.choice(MATERIALS),
+            room=rng.choice(ROOMS),
+            view=rng.choice(VIEWS),
+            feature=rng.choice(FEATURES),
+            year=rng.randint(1890, 2024),
+            amenity=amenity,
+            other_amenity=other_amenity,
+            minutes=rng.randint(2, 30),
             landmark=rng.choice(LANDMARKS),
         )
         for sentence in rng.sample(SENTENCES, rng.randint(3, 5))

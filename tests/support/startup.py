@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from tests.workers import REPO
+from tests.support.workers import REPO
 
 
 def start_django(tmp_path, *command, **env) -> subprocess.CompletedProcess:
@@ -19,5 +19,10 @@ def start_django(tmp_path, *command, **env) -> subprocess.CompletedProcess:
         **env,
     }
     return subprocess.run(
-        [sys.executable, "manage.py", *(command or ["check"])], cwd=REPO, env=environment, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", *(command or ["check"])],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )

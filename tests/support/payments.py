@@ -12,8 +12,8 @@ from domain.payments.providers import simulated_ledger as ledger
 from domain.payments.providers.registry import strategy_for
 from domain.payments.services import StartedPayment, record_payment
 from domain.payments.webhooks import receive_webhook
-from tests.factories import BookingFactory, UserFactory
-from tests.waiting import wait_until
+from tests.support.factories import BookingFactory, UserFactory
+from tests.support.waiting import wait_until
 
 WEBHOOK_URL = {"STRIPE": "/api/payments/webhook/stripe/", "BKASH": "/api/payments/webhook/bkash/"}
 
@@ -61,9 +61,11 @@ def post_webhook(client, provider: str, raw_body: bytes, headers: dict | None = 
 def wait_for_event(provider: str, event_id: str, timeout: float = 30) -> WebhookEvent:
     """The event once a worker has applied or rejected it."""
     return wait_until(
-        lambda: WebhookEvent.objects.filter(provider=provider, event_id=event_id).first(), timeout,
+        lambda: WebhookEvent.objects.filter(provider=provider, event_id=event_id).first(),
+        timeout,
         f"event {provider} {event_id} to be applied or rejected",
-        met=lambda event: event is not None and event.is_final, interval=0.05,
+        met=lambda event: event is not None and event.is_final,
+        interval=0.05,
     )
 
 

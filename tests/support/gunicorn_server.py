@@ -12,9 +12,9 @@ import subprocess
 import sys
 from contextlib import contextmanager
 
-from tests.network import DEAD_REDIS_URL, free_port
-from tests.waiting import wait_until
-from tests.workers import REPO, current_database_url
+from tests.support.network import DEAD_REDIS_URL, free_port
+from tests.support.waiting import wait_until
+from tests.support.workers import REPO, current_database_url
 
 LOAD_BALANCER, LOOPBACK = "127.0.0.2", "127.0.0.1"
 HOST = "api.example.com"
@@ -37,7 +37,10 @@ class Gunicorn:
 
     def json(self, method: str, path: str, source: str, headers: dict | None = None, body: dict | None = None):
         status, response_headers, content = self.request(
-            method, path, source, {"Content-Type": "application/json", **(headers or {})},
+            method,
+            path,
+            source,
+            {"Content-Type": "application/json", **(headers or {})},
             json.dumps(body).encode() if body is not None else None,
         )
         return status, response_headers, json.loads(content)
@@ -62,10 +65,20 @@ def gunicorn(tmp_path, num_proxies: int = 0, processes: int = 1, extra_env: dict
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "deploy/gunicorn.conf.py",
-                "-b", f"{LOOPBACK}:{port}",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "-c",
+                "deploy/gunicorn.conf.py",
+                "-b",
+                f"{LOOPBACK}:{port}",
             ],
-            cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Gunicorn(port, log_path)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from PIL import Image
 
 from domain.bookings.models import Booking
+from domain.properties.management.commands.seed_catalog import create_category_levels
 from domain.properties.models import Category, Property
 from domain.users.models import User
 
@@ -74,27 +75,21 @@ def create_category_tree(count: int, depth: int) -> list[list[Category]]:
     Returns the levels, root first."""
     per_level, extra = divmod(count - 1, depth - 1)
     sizes = [1] + [per_level + (level < extra) for level in range(depth - 1)]
-    levels: list[list[Category]] = []
-    for level, size in enumerate(sizes):
-        parents = levels[-1] if levels else [None]
-        levels.append(
-            Category.objects.bulk_create(
-                Category(
-                    name=f"Level {level} #{i}", slug=f"tree-{next(_bulk_numbers)}",
-                    parent=parents[i % len(parents)],
-                )
-                for i in range(size)
-            )
-        )
-    return levels
+    return create_category_levels(
+        sizes, name_of=lambda level, number: f"Level {level} #{number}", slug_of=lambda _: f"tree-{next(_bulk_numbers)}"
+    )
 
 
 def create_properties(categories: list[Category], count: int, **fields) -> list[Property]:
     """`count` properties spread round-robin over `categories`, in one bulk_create."""
     return Property.objects.bulk_create(
         Property(
-            title=f"Bulk villa {i}", slug=f"bulk-villa-{next(_bulk_numbers)}", location="Sylhet",
-            price=Decimal("900000.00"), category=categories[i % len(categories)], **fields,
+            title=f"Bulk villa {i}",
+            slug=f"bulk-villa-{next(_bulk_numbers)}",
+            location="Sylhet",
+            price=Decimal("900000.00"),
+            category=categories[i % len(categories)],
+            **fields,
         )
         for i in range(count)
     )

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 import pytest
 import redis
 
-from tests.network import free_port
-from tests.waiting import wait_until
+from tests.support.network import free_port
+from tests.support.waiting import wait_until
 
 
 @contextmanager

@@ -3,8 +3,9 @@
 import time
 
 
-def wait_until(condition, timeout: float = 30, what: str = "the condition", *, met=bool, interval: float = 0.1,
-               report=None):
+def wait_until(
+    condition, timeout: float = 30, what: str = "the condition", *, met=bool, interval: float = 0.1, report=None
+):
     """Call `condition()` every `interval` seconds until `met` holds for what it returned (by default:
     until it returns something truthy), and return that value.
 

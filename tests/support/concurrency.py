@@ -33,8 +33,7 @@ def run_at_once(functions, timeout: float = 60) -> list:
             connection.close()
 
     threads = [
-        threading.Thread(target=run, args=(i, f), name=f"run_at_once-{i}", daemon=True)
-        for i, f in enumerate(functions)
+        threading.Thread(target=run, args=(i, f), name=f"run_at_once-{i}", daemon=True) for i, f in enumerate(functions)
     ]
     for thread in threads:
         thread.start()

@@ -19,10 +19,10 @@ from django.db import connection
 from kombu import Exchange, Queue
 
 from config.celery import app
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 QUEUES = ["bookings", "payments", "webhooks", "notices", "maintenance"]
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def purge_queues() -> None:
@@ -131,8 +131,18 @@ class WorkerProcess(CeleryProcess):
 
     def __init__(self, name: str, log_dir: Path, concurrency: int = 2, extra_env: dict | None = None):
         arguments = [
-            "worker", "-Q", ",".join(QUEUES), "-c", str(concurrency), "-P", "prefork", "-n", f"{name}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "worker",
+            "-Q",
+            ",".join(QUEUES),
+            "-c",
+            str(concurrency),
+            "-P",
+            "prefork",
+            "-n",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         ]
         super().__init__(name, log_dir, arguments, extra_env)
 

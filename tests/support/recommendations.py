@@ -13,7 +13,9 @@ def expected_ids(category) -> list[int]:
     from domain.properties.models import Property
 
     listed = [
-        p for c in naive_subtree(category) for p in c.properties.all()
+        p
+        for c in naive_subtree(category)
+        for p in c.properties.all()
         if p.status == Property.Status.ACTIVE and p.is_available
     ]
     return [p.id for p in sorted(listed, key=lambda p: (p.created_at, p.id), reverse=True)]
