@@ -316,7 +316,7 @@ def main() -> None:
                     str(categories),
                     "--json",
                 ],
-                capture_output=True,
+                stdout=subprocess.PIPE,
                 text=True,
                 check=True,
             )

@@ -40,6 +40,9 @@ def free_every_property() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE payments_payment, bookings_booking, operations_operation, payments_webhookevent")
+        # CASCADE: and what refers to them (payment history, refunds, notices).
+        cursor.execute(
+            "TRUNCATE payments_payment, bookings_booking, operations_operation, payments_webhookevent CASCADE"
+        )
         cursor.execute("UPDATE properties_property SET is_available = true, status = 'ACTIVE'")
         cursor.execute("ANALYZE")
