@@ -1,7 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from domain.admin import ViewOnlyAdmin
-from domain.errors import DomainError
+from domain.admin import ViewOnlyAdmin, act_on_each
 from domain.payments.staff_refunds import cancel_paid_booking_with_refund
 
 from .models import Booking
@@ -17,17 +16,11 @@ class BookingAdmin(ViewOnlyAdmin):
 
     @admin.action(description="Cancel the selected paid bookings with a full refund", permissions=["refund"])
     def cancel_with_refund(self, request, queryset):
-        for booking in queryset.order_by("pk"):
-            try:
-                cancel_paid_booking_with_refund(booking_id=booking.pk, staff_username=request.user.get_username())
-            except DomainError as refused:
-                self.message_user(request, refused.detail, messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"Booking {booking.pk} is canceled; its payment is refunded within seconds.",
-                    messages.SUCCESS,
-                )
+        def cancel_one(booking):
+            cancel_paid_booking_with_refund(booking_id=booking.pk, staff_username=request.user.get_username())
+            return f"Booking {booking.pk} is canceled; its payment is refunded within seconds."
+
+        act_on_each(self, request, queryset, cancel_one)
 
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm("payments.refund_payment")

@@ -1,7 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from domain.admin import ViewOnlyAdmin
-from domain.errors import DomainError
+from domain.admin import ViewOnlyAdmin, act_on_each
 
 from .models import Payment, PaymentHistory, Refund, WebhookEvent
 from .webhooks import replay_failed_event
@@ -76,13 +75,11 @@ class WebhookEventAdmin(ViewOnlyAdmin):
 
     @admin.action(description="Replay the selected failed events", permissions=["replay"])
     def replay(self, request, queryset):
-        for event in queryset.order_by("pk"):
-            try:
-                replay_failed_event(event_pk=event.pk, replayed_by=request.user.get_username())
-            except DomainError as refused:
-                self.message_user(request, refused.detail, messages.ERROR)
-            else:
-                self.message_user(request, f"Event {event.pk} will be applied again within seconds.", messages.SUCCESS)
+        def replay_one(event):
+            replay_failed_event(event_pk=event.pk, replayed_by=request.user.get_username())
+            return f"Event {event.pk} will be applied again within seconds."
+
+        act_on_each(self, request, queryset, replay_one)
 
     def has_replay_permission(self, request) -> bool:
         return request.user.has_perm("payments.replay_webhookevent")
