@@ -34,7 +34,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from catalog_database import create_database_if_missing, free_every_property
+from catalog_database import free_every_property
 from stack import (
     ROOT,
     Sampler,
@@ -44,8 +44,8 @@ from stack import (
     free_port,
     percentile,
     process_tree,
+    start_booking_environment,
     start_gunicorn,
-    start_redis,
     start_worker,
     stop,
 )
@@ -215,15 +215,7 @@ def under_load(port: int, clients_tokens: list[str], per_client: int, processes:
 
 def run_catalog(categories: int, clients: int, per_client: int, profile: bool = False) -> dict:
     database_url = f"{DATABASE_URL}_{categories}"
-    create_database_if_missing(database_url)
-    redis_url, redis_server = start_redis()
-    configure_environment(
-        database_url=database_url,
-        redis_url=redis_url,
-        # The bench's users book many properties each.
-        BOOKING_MAX_PENDING_PER_USER="1000000",
-        BOOKING_REBOOK_COOLDOWN="0",
-    )
+    _, redis_server = start_booking_environment(database_url)
     gunicorn = worker = None
     try:
         import django

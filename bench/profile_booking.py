@@ -13,8 +13,7 @@ import argparse
 import os
 import sys
 
-from catalog_database import create_database_if_missing
-from stack import ROOT, configure_environment, start_redis, stop
+from stack import ROOT, start_booking_environment, stop
 
 sys.path.insert(0, str(ROOT))
 from bookings import DATABASE_URL, free_property_ids, seed, tokens  # noqa: E402
@@ -39,15 +38,7 @@ def main() -> None:
     parser.add_argument("--categories", type=int, default=1_000)
     options = parser.parse_args()
     os.chdir(ROOT)
-    database_url = f"{DATABASE_URL}_{options.categories}"
-    create_database_if_missing(database_url)
-    redis_url, redis_server = start_redis()
-    configure_environment(
-        database_url=database_url,
-        redis_url=redis_url,
-        BOOKING_MAX_PENDING_PER_USER="1000000",
-        BOOKING_REBOOK_COOLDOWN="0",
-    )
+    _, redis_server = start_booking_environment(f"{DATABASE_URL}_{options.categories}")
     try:
         import django
 

@@ -41,20 +41,18 @@ from catalog_database import (
     DATABASE_URL,
     DEPTH,
     PROPERTIES,
-    create_database_if_missing,
     free_every_property,
     seed_catalog,
 )
 from stack import (
     ROOT,
-    configure_environment,
     cpu_seconds,
     free_port,
     get,
     p99,
     process_tree,
+    start_booking_environment,
     start_gunicorn,
-    start_redis,
     start_worker,
     stop,
 )
@@ -253,15 +251,7 @@ def main() -> None:
     options = parser.parse_args()
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
-    create_database_if_missing(DATABASE_URL)
-    redis_url, redis_server = start_redis()
-    configure_environment(
-        database_url=DATABASE_URL,
-        redis_url=redis_url,
-        # The streaming clients book many properties each.
-        BOOKING_MAX_PENDING_PER_USER="1000000",
-        BOOKING_REBOOK_COOLDOWN="0",
-    )
+    redis_url, redis_server = start_booking_environment(DATABASE_URL)
     gunicorn = worker = None
     try:
         import django

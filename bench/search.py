@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from catalog_database import CATEGORIES, DATABASE_URL, DEPTH, PROPERTIES, create_database_if_missing, seed_catalog
+from stack import configure_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS, WARMUP = 15, 3
@@ -39,20 +40,6 @@ FILTERS = [
     ("location", {"location": "dubai"}),
 ]
 TRIGRAM_INDEXES = ["property_title_trgm", "property_description_trgm", "property_location_trgm"]
-
-
-def configure_environment() -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=os.environ.get("BENCH_REDIS_URL", ""),
-        DEBUG="false",
-        ALLOWED_HOSTS="testserver",
-        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-secret-key"),
-        STRIPE_WEBHOOK_SECRET="bench-only",
-        BKASH_WEBHOOK_SECRET="bench-only",
-        LOG_LEVEL="WARNING",
-    )
 
 
 def statements_of(params: dict) -> tuple[int, str, str]:
@@ -98,7 +85,7 @@ def main() -> None:
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     create_database_if_missing()
-    configure_environment()
+    configure_environment(database_url=DATABASE_URL, redis_url=os.environ.get("BENCH_REDIS_URL", ""))
     import django
 
     django.setup()

@@ -61,7 +61,8 @@ def configure_environment(*, database_url: str, redis_url: str, **extra: str) ->
         DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
-        CELERY_BROKER_URL=redis_url.rsplit("/", 1)[0] + "/1",
+        # Empty: the settings' own rule, the next database of REDIS_URL (none: the embedded broker).
+        CELERY_BROKER_URL="",
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-secret-key-of-at-least-32-bytes"),
@@ -74,6 +75,23 @@ def configure_environment(*, database_url: str, redis_url: str, **extra: str) ->
         LOG_LEVEL="WARNING",
         **extra,
     )
+
+
+def start_booking_environment(database_url: str) -> tuple[str, subprocess.Popen | None]:
+    """For a bench that books: its database (created if missing), its redis-server (its URL and process
+    returned, as start_redis does) and the environment, with the per-user caps raised since each bench
+    user books many properties."""
+    from catalog_database import create_database_if_missing
+
+    create_database_if_missing(database_url)
+    redis_url, redis_server = start_redis()
+    configure_environment(
+        database_url=database_url,
+        redis_url=redis_url,
+        BOOKING_MAX_PENDING_PER_USER="1000000",
+        BOOKING_REBOOK_COOLDOWN="0",
+    )
+    return redis_url, redis_server
 
 
 def start_gunicorn(port: int, workers: int = 2) -> subprocess.Popen:
