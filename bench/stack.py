@@ -228,6 +228,7 @@ class Sampler:
                     "--rate",
                     "250",
                     "--nonblocking",
+                    "--gil",
                     "-o",
                     str(output),
                     "-p",

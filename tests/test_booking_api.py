@@ -9,7 +9,7 @@ from domain.operations.models import Operation
 from domain.operations.services import execute_operation
 from domain.properties.models import Property
 from tests.support.clients import BOOKING_CREATE_URL, client_for, wait_for_operation
-from tests.support.factories import BookingFactory, PropertyFactory
+from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
 from tests.support.payments import start_payment_of
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +155,21 @@ def test_polling_runs_a_fixed_number_of_queries():
 
     assert len(pending) == 2  # user, operation
     assert len(final) == 4  # user, operation, the booking it produced, its payments
+
+
+@pytest.mark.parametrize("history", [0, 6])
+def test_a_booking_run_reads_the_bookings_once_for_its_rules_whatever_the_users_history(history):
+    user = UserFactory()
+    for _ in range(history):
+        BookingFactory(user=user, status=Booking.Status.EXPIRED, end_reason=Booking.EndReason.EXPIRED)
+    accepted = client_for(user).post(BOOKING_CREATE_URL, {"property_id": PropertyFactory().pk})
+
+    with CaptureQueriesContext(connection) as queries:
+        execute_operation(accepted.json()["id"])
+
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert Operation.objects.get().status == Operation.Status.SUCCEEDED
+    assert sum('FROM "bookings_booking"' in sql for sql in statements) == 1
+    # run lock, claim, the operation locked, user, property, the rules, booking, availability,
+    # notice, the operation final, unlock (the after-commit work waits for a commit this test never makes).
+    assert len(statements) == 11, "\n".join(statements)

@@ -68,19 +68,25 @@ def taken(model) -> set:
     return {job.pk for job in take_orphans(model)}
 
 
-def test_a_claim_marks_the_job_running_with_one_more_attempt(new_job):
+def test_a_claim_marks_the_job_running_with_one_more_attempt_and_returns_it_so(new_job):
     job = new_job()
 
-    assert claim(type(job), job.pk) is True
+    claimed = claim(type(job), str(job.pk))
 
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("RUNNING", 1)
+    assert (claimed.pk, claimed.status, claimed.attempts, claimed.redispatch_at) == (
+        job.pk,
+        "RUNNING",
+        1,
+        job.redispatch_at,
+    )
 
 
 def test_a_final_job_is_not_claimed(new_job):
     job = new_job(status="SUCCEEDED", finished_at=timezone.now())
 
-    assert claim(type(job), job.pk) is False
+    assert claim(type(job), job.pk) is None
     job.refresh_from_db()
     assert job.attempts == 0
 
@@ -89,7 +95,7 @@ def test_a_job_that_used_up_its_attempts_is_given_up_when_claimed(new_job, setti
     settings.OPERATION_MAX_ATTEMPTS = settings.WEBHOOK_MAX_ATTEMPTS = 2
     job = new_job(status="RUNNING", attempts=2)
 
-    assert claim(type(job), job.pk) is False
+    assert claim(type(job), job.pk) is None
     job.refresh_from_db()
     assert job.status == "FAILED" and job.finished_at is not None
 

@@ -31,14 +31,18 @@ class OperationDetailView(RetrieveAPIView):
         return self.retrieve(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        operation = self.get_object()
         wait = requested_wait(request.headers.get("Prefer"))
-        applied = wait is not None and operation.is_final
-        if wait is not None and not operation.is_final:
+        applied = False
+        if wait is None:
+            operation = self.get_object()
+        else:
             with waiters.slot() as may_wait:
                 if may_wait:
-                    operation = waiters.wait_until_final(operation, wait)
+                    operation = waiters.wait_until_final(kwargs["pk"], self.get_object, wait)
                     applied = True
+                else:
+                    operation = self.get_object()
+                    applied = operation.is_final
         response = Response(self.get_serializer(operation).data)
         if applied:
             response["Preference-Applied"] = f"wait={wait}"

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -61,17 +62,21 @@ class _FinalWaiters:
             with self._lock:
                 self._waiting -= got
 
-    def wait_until_final(self, operation: Operation, seconds: float) -> Operation:
-        """The operation once it is final, or as it is after `seconds`."""
+    def wait_until_final(self, operation_id, read: Callable[[], Operation], seconds: float) -> Operation:
+        """`read()` of the operation `operation_id` once it is final, or as it is after `seconds`.
+
+        The wake-up is registered before the first read, so a message sent
+        while it reads is not lost, and one read serves both the first look
+        and the check; an error of `read` (a 404) ends the wait at once.
+        """
         self._ensure_listener()
-        key, woken = str(operation.pk), threading.Event()
+        key, woken = str(operation_id), threading.Event()
         with self._lock:
             self._events[key].add(woken)
         deadline = time.monotonic() + seconds
         try:
             while True:
-                # Read after registering: a message sent in between is not lost.
-                operation = Operation.objects.get(pk=operation.pk)
+                operation = read()
                 remaining = deadline - time.monotonic()
                 if operation.is_final or remaining <= 0:
                     return operation

@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from domain.errors import DomainError, ErrorCode
@@ -30,16 +31,16 @@ def create_booking(*, user, property_id: int) -> Booking:
             raise DomainError(ErrorCode.PROPERTY_NOT_FOUND, "Property does not exist.")
         if locked_property.status != Property.Status.ACTIVE:
             raise DomainError(ErrorCode.PROPERTY_INACTIVE, "This property is not open for booking.")
-        if is_held(locked_property):
+        in_the_way = _bookings_in_the_way(user=user, locked_property=locked_property)
+        if not locked_property.is_available or in_the_way["holding"]:
             raise DomainError(ErrorCode.PROPERTY_UNAVAILABLE, "This property is already booked.")
-        if bookable_again_at := _rebook_cooldown_end(user, locked_property):
+        if bookable_again_at := _rebook_cooldown_end(in_the_way["last_self_ended"]):
             raise DomainError(
                 ErrorCode.REBOOK_COOLDOWN,
                 "You canceled a booking of this property or let it expire: "
                 f"you can book it again from {bookable_again_at.isoformat(timespec='seconds')}.",
             )
-        pending = Booking.objects.filter(user=user, status=Booking.Status.PENDING).count()
-        if pending >= settings.BOOKING_MAX_PENDING_PER_USER:
+        if (pending := in_the_way["pending"]) >= settings.BOOKING_MAX_PENDING_PER_USER:
             raise DomainError(
                 ErrorCode.TOO_MANY_PENDING_BOOKINGS,
                 f"You have {pending} bookings waiting for payment, the most allowed: pay or cancel one first.",
@@ -55,24 +56,35 @@ def create_booking(*, user, property_id: int) -> Booking:
     return booking
 
 
-def _rebook_cooldown_end(user, locked_property: Property) -> datetime | None:
-    """When the user's cooldown on the property ends, if it has not yet; else None."""
-    last_end = (
-        Booking.objects.filter(user=user, property=locked_property, end_reason__in=Booking.COOLDOWN_REASONS)
-        .order_by("-ended_at")
-        .values_list("ended_at", flat=True)
-        .first()
+def _holding(locked_property: Property) -> Q:
+    return Q(property=locked_property, status__in=Booking.HOLDING_STATUSES)
+
+
+def _bookings_in_the_way(*, user, locked_property: Property) -> dict:
+    """What the booking rules ask of the bookings table, in one query (each part served by an index):
+    `holding`, whether a booking holds the property; `last_self_ended`, when the user's last booking
+    of it that they canceled or let expire ended; `pending`, how many bookings the user has PENDING."""
+    holding = _holding(locked_property)
+    self_ended = Q(user=user, property=locked_property, end_reason__in=Booking.COOLDOWN_REASONS)
+    pending = Q(user=user, status=Booking.Status.PENDING)
+    return Booking.objects.filter(holding | self_ended | pending).aggregate(
+        holding=Count("pk", filter=holding),
+        last_self_ended=Max("ended_at", filter=self_ended),
+        pending=Count("pk", filter=pending),
     )
-    if last_end is None:
+
+
+def _rebook_cooldown_end(last_self_ended: datetime | None) -> datetime | None:
+    """When the user's cooldown on the property ends, if it has not yet; else None."""
+    if last_self_ended is None:
         return None
-    cooldown_end = last_end + timedelta(seconds=settings.BOOKING_REBOOK_COOLDOWN)
+    cooldown_end = last_self_ended + timedelta(seconds=settings.BOOKING_REBOOK_COOLDOWN)
     return cooldown_end if cooldown_end > timezone.now() else None
 
 
 def is_held(locked_property: Property) -> bool:
     """Whether a booking holds the property (or it is marked unavailable); call under its lock."""
-    holding = Booking.objects.filter(property=locked_property, status__in=Booking.HOLDING_STATUSES)
-    return not locked_property.is_available or holding.exists()
+    return not locked_property.is_available or Booking.objects.filter(_holding(locked_property)).exists()
 
 
 def pay_booking(booking: Booking) -> bool:

@@ -6,8 +6,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .liveness import run_lock
@@ -40,9 +39,10 @@ def run_job(
         if not held:
             logger.info("%s %s is being run elsewhere: this delivery does nothing", model.__name__, pk)
             return None
-        if not claim(model, pk):
+        claimed = claim(model, pk)
+        if claimed is None:
             return None
-        prepared = prepare(model.objects.get(pk=pk)) if prepare is not None else None
+        prepared = prepare(claimed) if prepare is not None else None
         with transaction.atomic():
             job = model.for_run().select_for_update(of=("self",)).get(pk=pk)
             if job.is_final:
@@ -51,30 +51,23 @@ def run_job(
         return job
 
 
-def claim(model: type[Job], pk) -> bool:
-    """Mark a job RUNNING for one more attempt, in a commit of its own; False if there is nothing to run.
+def claim(model: type[J], pk) -> J | None:
+    """Mark a job RUNNING for one more attempt, in a commit of its own, and return it as claimed;
+    None if there is nothing to run.
 
-    One UPDATE in the common case. A final job (a duplicate delivery) is left
-    alone; one that has used up its attempts (its runs keep dying or
-    failing) is given up.
+    One statement in the common case, an UPDATE ... RETURNING, which reads
+    the row `prepare` is given as well (the ORM's update() returns a count
+    only). A final job (a duplicate delivery) is left alone; one that has
+    used up its attempts (its runs keep dying or failing) is given up.
     """
-    now = timezone.now()
-    claimed = model.objects.filter(
-        pk=pk, status__in=UNFINISHED_STATUSES, attempts__lt=model.policy().max_attempts
-    ).update(
-        status=JobStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        # Read only where no run lock tells a live run from a dead one (SQLite).
-        redispatch_at=now + timedelta(seconds=settings.JOB_STALE_AFTER),
-        **dict.fromkeys(model.auto_updated_fields(), now),
-    )
-    if claimed:
-        return True
+    claimed = _claim_row(model, pk)
+    if claimed is not None:
+        return claimed
     with transaction.atomic():
         job = model.objects.select_for_update().filter(pk=pk).first()
         if job is not None and not job.is_final:
             give_up(job, f"Gave up after {job.attempts} attempts.")
-    return False
+    return None
 
 
 def give_up(job: Job, why: str) -> None:
@@ -117,3 +110,32 @@ def requeue(job: Job, **fields) -> None:
             *job.auto_updated_fields(),
         ]
     )
+
+
+def _claim_row(model: type[J], pk) -> J | None:
+    now = timezone.now()
+    meta = model._meta
+
+    def column(name: str) -> str:
+        return connection.ops.quote_name(meta.get_field(name).column)
+
+    def value(name: str, python_value):
+        return meta.get_field(name).get_db_prep_value(python_value, connection)
+
+    assignments = {
+        "status": value("status", JobStatus.RUNNING),
+        # Read only where no run lock tells a live run from a dead one (SQLite).
+        "redispatch_at": value("redispatch_at", now + timedelta(seconds=settings.JOB_STALE_AFTER)),
+        **{name: value(name, now) for name in model.auto_updated_fields()},
+    }
+    unfinished = [value("status", status) for status in UNFINISHED_STATUSES]
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)}"
+        f" SET {column('attempts')} = {column('attempts')} + 1, "
+        + ", ".join(f"{column(name)} = %s" for name in assignments)
+        + f" WHERE {column(meta.pk.name)} = %s"
+        + f" AND {column('status')} IN ({', '.join(['%s'] * len(unfinished))})"
+        + f" AND {column('attempts')} < %s RETURNING *"
+    )
+    params = [*assignments.values(), value(meta.pk.name, pk), *unfinished, model.policy().max_attempts]
+    return next(iter(model.objects.raw(sql, params)), None)
