@@ -6,6 +6,8 @@ import time
 import pytest
 from django.db import connection
 
+from api.operations import waiting
+from domain.operations.final_notices import redis_client
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation
 from tests.support.clients import BOOKING_CREATE_URL
@@ -106,3 +108,36 @@ def test_without_a_wait_preference_a_pending_operation_is_answered_at_once(auth_
     response, took = timed_get(auth_client, operation["status_url"], "wait=abc")
 
     assert took < 0.5 and response.json()["status"] == Operation.Status.PENDING
+
+
+def finished_without_a_message(monkeypatch, operation_id) -> None:
+    """Run the operation with its announcement lost, as when the worker's publish fails after its commit."""
+    monkeypatch.setattr(Operation, "announce_final", lambda self: None)
+    execute_operation(operation_id)
+
+
+def test_a_lost_message_is_made_up_for_by_the_slow_look_of_a_subscribed_waiter(auth_client, monkeypatch):
+    monkeypatch.setattr(waiting, "SUBSCRIBED_FALLBACK_INTERVAL", 1.5)
+    operation = pending_operation(auth_client)
+    worker = run_later(0.3, lambda: finished_without_a_message(monkeypatch, operation["id"]))
+
+    response, took = timed_get(auth_client, operation["status_url"], "wait=10")
+    worker.join(10)
+
+    assert response.json()["status"] == "SUCCEEDED"
+    # Not the once-a-second look of a process without a subscription, nor the deadline.
+    assert 1.2 <= took < 2.5, took
+
+
+def test_a_lost_subscription_has_every_waiter_look_again_at_once(auth_client, monkeypatch):
+    monkeypatch.setattr(waiting, "SUBSCRIBED_FALLBACK_INTERVAL", 30)
+    operation = pending_operation(auth_client)
+    worker = run_later(0.3, lambda: finished_without_a_message(monkeypatch, operation["id"]))
+    cut = run_later(0.8, lambda: redis_client().client_kill_filter(_type="pubsub"))
+
+    response, took = timed_get(auth_client, operation["status_url"], "wait=10")
+    worker.join(10)
+    cut.join(10)
+
+    assert response.json()["status"] == "SUCCEEDED"
+    assert 0.8 <= took < 1.5, took

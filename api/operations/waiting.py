@@ -4,10 +4,17 @@ Each web process keeps one Redis subscription (a daemon thread) to the
 channel on which workers announce final operations
 (domain/operations/final_notices.py); a waiting request sleeps on an Event
 that the subscription sets, and looks at the database again only when woken
-or every FALLBACK_INTERVAL seconds (a lost message, or no Redis). How many
-requests wait at once in one process is capped below its thread count
-(LONG_POLL_MAX_WAITERS), so waiters can never take every thread: past the
-cap the request is answered at once.
+or, for a message that never came, now and then. How many requests wait at
+once in one process is capped below its thread count (LONG_POLL_MAX_WAITERS),
+so waiters can never take every thread: past the cap the request is
+answered at once.
+
+While the subscription is up, a message is lost only with the worker's
+publish (a Redis blip after its commit), so a waiter looks every
+SUBSCRIBED_FALLBACK_INTERVAL seconds; every time the subscription is
+(re)made, or lost, every waiter looks at once, for the messages sent while
+there was none, and without one (no Redis, or while it is being restored)
+each looks every FALLBACK_INTERVAL.
 """
 
 import logging
@@ -26,8 +33,10 @@ from domain.operations.models import Operation
 logger = logging.getLogger(__name__)
 
 MAX_WAIT = 20
-# Seconds between two looks at the database while no message comes.
+# Seconds between two looks at the database while no message comes, without
+# a subscription and with one.
 FALLBACK_INTERVAL = 1.0
+SUBSCRIBED_FALLBACK_INTERVAL = 5.0
 _WAIT_PREFERENCE = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d{1,6})\s*(?:$|[,;])", re.IGNORECASE)
 
 
@@ -48,6 +57,7 @@ class _FinalWaiters:
         self._lock = threading.Lock()
         self._events: dict[str, set[threading.Event]] = defaultdict(set)
         self._listener: threading.Thread | None = None
+        self._subscribed = False
         self._waiting = 0
 
     @contextmanager
@@ -80,7 +90,7 @@ class _FinalWaiters:
                 remaining = deadline - time.monotonic()
                 if operation.is_final or remaining <= 0:
                     return operation
-                woken.wait(min(remaining, FALLBACK_INTERVAL))
+                woken.wait(min(remaining, self._fallback_interval()))
                 woken.clear()
         finally:
             with self._lock:
@@ -88,10 +98,22 @@ class _FinalWaiters:
                 if not self._events[key]:
                     del self._events[key]
 
+    def _fallback_interval(self) -> float:
+        return SUBSCRIBED_FALLBACK_INTERVAL if self._subscribed else FALLBACK_INTERVAL
+
     def _wake(self, key: str) -> None:
         with self._lock:
             for event in self._events.get(key, ()):
                 event.set()
+
+    def _subscription_changed(self, subscribed: bool) -> None:
+        """Every waiter looks again: at the messages sent while this process had no subscription,
+        and then at the pace the new state calls for."""
+        self._subscribed = subscribed
+        with self._lock:
+            for events in self._events.values():
+                for event in events:
+                    event.set()
 
     def _ensure_listener(self) -> None:
         with self._lock:
@@ -105,14 +127,18 @@ class _FinalWaiters:
     def _listen(self) -> None:
         while True:
             try:
-                subscription = redis_client().pubsub(ignore_subscribe_messages=True)
+                subscription = redis_client().pubsub()
                 subscription.subscribe(CHANNEL)
                 while True:
                     message = subscription.get_message(timeout=FALLBACK_INTERVAL)
-                    if message is not None:
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":  # Redis confirmed it: from here on nothing is missed
+                        self._subscription_changed(True)
+                    elif message["type"] == "message":
                         self._wake(message["data"].decode())
             except Exception:
-                # Waiters go on looking every FALLBACK_INTERVAL meanwhile.
+                self._subscription_changed(False)
                 logger.warning("operation-final subscription lost; subscribing again", exc_info=True)
                 time.sleep(FALLBACK_INTERVAL)
 
