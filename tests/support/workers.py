@@ -11,11 +11,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from celery.signals import task_postrun
 from kombu import Exchange, Queue
 
 from config.celery import app
@@ -38,6 +40,15 @@ def purge_queues() -> None:
         for name in QUEUES:  # declared as Celery declares them, so that a first run finds them
             Queue(name, Exchange(name), routing_key=name, channel=conn.default_channel).declare()
             conn.default_channel.queue_purge(name)
+
+
+@task_postrun.connect
+def _close_the_worker_threads_connection(**_) -> None:
+    # The in-process worker runs tasks in a thread of the test process: the
+    # connection it opened there would outlive the test and keep the test
+    # database from being dropped at the end of the run.
+    if threading.current_thread() is not threading.main_thread():
+        connection.close()
 
 
 @pytest.fixture
