@@ -14,7 +14,9 @@ class BookingPaymentSerializer(serializers.ModelSerializer):
 
 
 class BookingSerializer(serializers.ModelSerializer):
-    property_slug = serializers.CharField(source="property.slug", read_only=True)
+    """A booking as read by `domain.bookings.selectors.bookings_as_shown`."""
+
+    property_slug = serializers.CharField(read_only=True)
     payment = serializers.SerializerMethodField()
 
     class Meta:

@@ -4,13 +4,14 @@ from rest_framework import serializers
 from api.bookings.serializers import BookingSerializer
 from api.payments.serializers import PaymentSerializer
 from domain.bookings.models import Booking
+from domain.bookings.selectors import bookings_as_shown
 from domain.operations.models import Operation
 from domain.payments.models import Payment
 
 # How a result is shown, by the model of the row an operation produced
 # (OperationKind.result_model): exactly as its own GET endpoint shows it.
 RESULT_RENDERING = {
-    Booking: (Booking.objects.select_related("property"), BookingSerializer),
+    Booking: (bookings_as_shown(), BookingSerializer),
     Payment: (Payment.objects.all(), PaymentSerializer),
 }
 
