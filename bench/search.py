@@ -39,7 +39,8 @@ FILTERS = [
     ("common", {"search": "terrace"}),
     ("location", {"location": "dubai"}),
 ]
-TRIGRAM_INDEXES = ["property_title_trgm", "property_description_trgm", "property_location_trgm"]
+# The search document's (search) and the location's (location).
+TRIGRAM_INDEXES = ["property_search_document_trgm", "property_location_trgm"]
 
 
 def statements_of(params: dict) -> tuple[int, str, str]:

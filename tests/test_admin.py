@@ -48,6 +48,19 @@ def test_the_property_changelist_shows_its_columns_and_searches(admin_client):
         assert column in content
 
 
+def test_the_property_changelist_search_wants_every_word_and_a_quoted_phrase_whole(admin_client):
+    PropertyFactory(title="Sea View Villa", location="Monaco")
+    PropertyFactory(title="View of the Sea", location="Monaco")
+    PropertyFactory(title="Sea Breeze Flat", location="Malibu")
+    changelist = reverse("admin:properties_property_changelist")
+
+    words = admin_client.get(changelist, {"q": "sea monaco"}).content.decode()
+    phrase = admin_client.get(changelist, {"q": '"sea view"'}).content.decode()
+
+    assert "Sea View Villa" in words and "View of the Sea" in words and "Sea Breeze Flat" not in words
+    assert "Sea View Villa" in phrase and "View of the Sea" not in phrase
+
+
 def test_the_property_changelist_filters_by_status(admin_client):
     PropertyFactory(title="Listed Villa", status=Property.Status.ACTIVE)
     PropertyFactory(title="Withdrawn Villa", status=Property.Status.INACTIVE)

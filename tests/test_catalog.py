@@ -207,6 +207,34 @@ def test_search_looks_in_title_description_and_location(api_client):
     assert sorted(listed(api_client, search="helipad")) == ["Cliff Villa", "Helipad House", "Town Flat"]
 
 
+def test_search_ignores_case_as_the_database_upper_cases_it(api_client):
+    # Python would make "STRASSE" of "STRAßE"; the database's UPPER keeps the ß, in the term and the text alike.
+    PropertyFactory(title="Haus an der Straße", location="Zürich")
+    PropertyFactory(title="Château Lumière", location="Bordeaux")
+
+    assert listed(api_client, search="STRAßE") == ["Haus an der Straße"]
+    assert listed(api_client, search="zÜrich") == ["Haus an der Straße"]
+    assert listed(api_client, search="CHÂTEAU lumière") == ["Château Lumière"]
+
+
+def test_search_takes_wildcards_literally(api_client):
+    PropertyFactory(title="Villa at 50% off", description="Quiet.")
+    PropertyFactory(title="Villa at 500 off", description="Quiet.")
+    PropertyFactory(title="Heated Villa", description="Its under_floor heating is new.")
+    PropertyFactory(title="Zoo Villa", description="A giraffe in the hall.")
+
+    assert listed(api_client, search="50%") == ["Villa at 50% off"]
+    assert listed(api_client, search="r_f") == ["Heated Villa"]
+
+
+def test_a_term_reaching_across_two_fields_is_no_match(api_client):
+    PropertyFactory(title="Cliff Villa", description="Sea views.", location="Amalfi")
+    PropertyFactory(title="Two Lines", description="Cliff Villa\nSea views.", location="Amalfi")
+
+    assert listed(api_client, search="villa\nsea") == ["Two Lines"]
+    assert listed(api_client, search="views.\namalfi") == []
+
+
 def test_filters_combine(api_client):
     PropertyFactory(title="Match", location="Monaco", bedrooms=5, is_available=True)
     PropertyFactory(title="Too small", location="Monaco", bedrooms=2, is_available=True)

@@ -27,12 +27,11 @@ def _a_few_properties():
     PropertyFactory.create_batch(5)
 
 
-def test_search_is_a_bitmap_or_of_the_title_description_and_location_indexes():
+def test_search_reads_the_search_document_index_alone():
     plan = plan_of_the_views_filter(search="helipad")
 
-    assert "BitmapOr" in plan, plan
-    for index in ("property_title_trgm", "property_description_trgm", "property_location_trgm"):
-        assert f"Bitmap Index Scan on {index}" in plan, plan
+    assert "Bitmap Index Scan on property_search_document_trgm" in plan, plan
+    assert "BitmapOr" not in plan, plan
 
 
 def test_location_reads_the_location_index():

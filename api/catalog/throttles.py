@@ -4,7 +4,7 @@ from rest_framework.throttling import SimpleRateThrottle
 class SearchRateThrottle(SimpleRateThrottle):
     """Requests with a `search` term count against the rate of the scope `search`; the others pass.
 
-    A search costs the database far more than a plain page: three indexes,
+    A search costs the database far more than a plain page: a trigram index,
     then every matching row for its count (bench/search.py). So searches
     get a tighter rate of their own per client (THROTTLE_SEARCH_RATE), on
     top of the rates every request counts against.

@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
+from django.utils.text import smart_split, unescape_string_literal
 
 from domain.bookings.release import release_stuck_property
 from domain.errors import DomainError
 
 from .models import Category, Property
+from .selectors import matching_search
 
 
 @admin.register(Category)
@@ -28,6 +30,15 @@ class PropertyAdmin(admin.ModelAdmin):
     # property's lock): a form saved here would overwrite it.
     readonly_fields = ["is_available", "created_at", "updated_at"]
     actions = ["release_stuck"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each word (or "quoted phrase") in the title, location or description, as the API searches:
+        through the search document's index (the columns themselves have none)."""
+        for term in smart_split(search_term):
+            if term[0] in "\"'" and term[0] == term[-1]:
+                term = unescape_string_literal(term)
+            queryset = matching_search(queryset, term)
+        return queryset, False
 
     @admin.action(description="Make available the selected properties that no booking holds")
     def release_stuck(self, request, queryset):
