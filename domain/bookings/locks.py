@@ -23,7 +23,8 @@ def lock_user_and_property(*, user_id: int, property_id: int) -> Property | None
     checks take FOR KEY SHARE on it.
     """
     list(User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk", flat=True))
-    return Property.objects.select_for_update().filter(pk=property_id).first()
+    # Not the search document, a second copy of the text no booking rule reads.
+    return Property.objects.select_for_update().defer("search_document").filter(pk=property_id).first()
 
 
 def lock_booking(booking_id: int, **conditions) -> Booking | None:
