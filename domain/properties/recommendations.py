@@ -35,6 +35,7 @@ from domain.errors import DomainError, ErrorCode
 from . import recommendation_cache, recommendation_lists
 from .epoch import EpochMicroseconds
 from .models import Category, Property
+from .selectors import property_list
 from .tree import ancestor_ids, ancestor_ids_of_each, category_subtree_ids
 
 logger = logging.getLogger(__name__)
@@ -127,10 +128,10 @@ def _drop_quietly(category_ids: Iterable[int]) -> None:
 
 
 def properties_in_order(property_ids: list[int]) -> list[Property]:
-    """The properties of `property_ids`, in that order, in one query."""
+    """The properties of `property_ids`, in that order, in one query, read as the property list reads them."""
     if not property_ids:
         return []
-    by_id = Property.objects.in_bulk(property_ids)
+    by_id = property_list().in_bulk(property_ids)
     return [by_id[property_id] for property_id in property_ids if property_id in by_id]
 
 
