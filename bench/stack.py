@@ -116,7 +116,8 @@ def start_gunicorn(port: int, workers: int = 2) -> subprocess.Popen:
 
 
 def start_worker(log_path: Path, concurrency: int = 2) -> subprocess.Popen:
-    """A Celery worker on every queue, logging each task's run (`succeeded in …s`) to `log_path`."""
+    """A Celery worker on every queue but `notices` (a booking's notice is recorded and published, not sent),
+    logging each task's run (`succeeded in …s`) to `log_path`."""
     log = open(log_path, "w")
     worker = subprocess.Popen(
         [
