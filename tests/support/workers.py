@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from celery.signals import task_postrun
+from django.db import connection
 from kombu import Exchange, Queue
 
 from config.celery import app
