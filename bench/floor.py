@@ -16,10 +16,8 @@ On bench/bookings.py's database and a redis-server of its own; a minute.
 
 import http.client
 import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bookings import DATABASE_URL, seed, tokens
 from stack import (
@@ -29,6 +27,7 @@ from stack import (
     process_tree,
     start_booking_environment,
     start_gunicorn,
+    start_worker,
     stop,
     wait_until,
 )
@@ -69,34 +68,10 @@ def noop_task_ms() -> float:
 
     for _ in range(TASKS):
         noop.apply_async(queue="bookings")
-    log = Path(ROOT / "var" / "floor-worker.log")
+    log = ROOT / "var" / "floor-worker.log"
     log.parent.mkdir(exist_ok=True)
-    worker = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/celery"),
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "bookings",
-            "-c",
-            "2",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--include",
-            "bench.noop_task",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "LOG_LEVEL": "INFO"},
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = start_worker(log, queues="bookings", include="bench.noop_task")
     try:
-        wait_until(lambda: "ready." in log.read_text(), "the Celery worker", 60)
         pids = process_tree(worker.pid)
         before = cpu_seconds(pids)
         wait_until(lambda: log.read_text().count("succeeded in") >= TASKS, "the queue drained", 300)

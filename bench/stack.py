@@ -115,9 +115,15 @@ def start_gunicorn(port: int, workers: int = 2) -> subprocess.Popen:
     return server
 
 
-def start_worker(log_path: Path, concurrency: int = 2) -> subprocess.Popen:
-    """A Celery worker on every queue but `notices` (a booking's notice is recorded and published, not sent),
-    logging each task's run (`succeeded in …s`) to `log_path`."""
+# Every queue but `notices`: a booking's notice is recorded and published, not sent.
+BOOKING_QUEUES = "bookings,payments,webhooks,maintenance"
+
+
+def start_worker(
+    log_path: Path, concurrency: int = 2, queues: str = BOOKING_QUEUES, include: str | None = None
+) -> subprocess.Popen:
+    """A Celery worker on `queues` (with the task module `include` imported too), logging each task's
+    run (`succeeded in …s`) to `log_path`."""
     log = open(log_path, "w")
     worker = subprocess.Popen(
         [
@@ -126,7 +132,7 @@ def start_worker(log_path: Path, concurrency: int = 2) -> subprocess.Popen:
             "config",
             "worker",
             "-Q",
-            "bookings,payments,webhooks,maintenance",
+            queues,
             "-c",
             str(concurrency),
             "-l",
@@ -134,6 +140,7 @@ def start_worker(log_path: Path, concurrency: int = 2) -> subprocess.Popen:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *(["--include", include] if include else []),
         ],
         cwd=ROOT,
         env={**os.environ, "LOG_LEVEL": "INFO"},
