@@ -173,3 +173,14 @@ def test_a_booking_run_reads_the_bookings_once_for_its_rules_whatever_the_users_
     # run lock, claim, the operation locked, user, property, the rules, booking, availability,
     # notice, the operation final, unlock (the after-commit work waits for a commit this test never makes).
     assert len(statements) == 11, "\n".join(statements)
+
+
+def test_a_booking_run_announces_its_outcome_before_its_other_after_commit_work(django_capture_on_commit_callbacks):
+    accepted = client_for(UserFactory()).post(BOOKING_CREATE_URL, {"property_id": PropertyFactory().pk})
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        execute_operation(accepted.json()["id"])
+
+    announcements = [getattr(callback, "__func__", None) is Operation.announce_final for callback in callbacks]
+    # First the long-polling client's wake-up, once; then the recommendation lists and the notice's dispatch.
+    assert announcements[0] and sum(announcements) == 1 and len(callbacks) >= 3, callbacks

@@ -68,8 +68,7 @@ def test_past_the_waiter_cap_a_long_poll_is_answered_at_once(auth_client, settin
     settings.LONG_POLL_MAX_WAITERS = 1
     operation = pending_operation(auth_client)
     first = []
-    waiting = threading.Thread(target=lambda: first.append(timed_get(auth_client, operation["status_url"], "wait=2")))
-    waiting.start()
+    waiting = run_later(0, lambda: first.append(timed_get(auth_client, operation["status_url"], "wait=2")))
     time.sleep(0.3)  # the first request holds the one slot
 
     response, took = timed_get(auth_client, operation["status_url"], "wait=2")

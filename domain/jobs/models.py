@@ -54,6 +54,8 @@ class Job(models.Model):
 
     Status = JobStatus
     FINAL_STATUSES = FINAL_STATUSES
+    # Whether this instance's announcement is registered for the commit (announce_after_commit).
+    _announcing = False
 
     status = models.CharField(max_length=9, choices=JobStatus.choices, default=JobStatus.PENDING)
     # Runs that began, counted in a commit of their own before the work, so
@@ -100,7 +102,17 @@ class Job(models.Model):
         for name, value in fields.items():
             setattr(self, name, value)
         self.save(update_fields=["status", "finished_at", *fields, *self.auto_updated_fields()])
-        transaction.on_commit(self.announce_final)
+        self.announce_after_commit()
+
+    def announce_after_commit(self) -> None:
+        """Have `announce_final` run once the transaction commits, once however often this is called.
+
+        A run's final transaction calls it before its work (runs.run_job), so that the client waiting
+        on the job hears of the outcome first, not after the rest of the after-commit work.
+        """
+        if not self._announcing:
+            self._announcing = True
+            transaction.on_commit(self.announce_final)
 
     def announce_final(self) -> None:
         """Tell whoever waits on this job that it is final (nobody, unless a kind says otherwise)."""
