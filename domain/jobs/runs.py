@@ -47,6 +47,7 @@ def run_job(
             job = model.for_run().select_for_update(of=("self",)).get(pk=pk)
             if job.is_final:
                 return None
+            # Registered before the work's own after-commit callbacks: the waiting client hears first.
             job.announce_after_commit()
             finish(job, prepared)
         return job
