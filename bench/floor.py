@@ -24,6 +24,7 @@ from stack import (
     ROOT,
     cpu_seconds,
     free_port,
+    get,
     process_tree,
     start_booking_environment,
     start_gunicorn,
@@ -48,18 +49,16 @@ def web_ms(port: int, server_pid: int, path: str, token: str) -> float:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {token}"}
 
-    def get():
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        assert response.status == 200, (path, response.status)
+    def ask():
+        status = get(connection, path, headers)
+        assert status == 200, (path, status)
 
     for _ in range(20):
-        get()
+        ask()
     workers = [pid for pid in process_tree(server_pid) if pid != server_pid]
     before = cpu_seconds(workers)
     for _ in range(REQUESTS):
-        get()
+        ask()
     return (cpu_seconds(workers) - before) / REQUESTS * 1000
 
 

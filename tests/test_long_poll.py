@@ -68,11 +68,11 @@ def test_past_the_waiter_cap_a_long_poll_is_answered_at_once(auth_client, settin
     settings.LONG_POLL_MAX_WAITERS = 1
     operation = pending_operation(auth_client)
     first = []
-    waiting = run_later(0, lambda: first.append(timed_get(auth_client, operation["status_url"], "wait=2")))
+    first_waiter = run_later(0, lambda: first.append(timed_get(auth_client, operation["status_url"], "wait=2")))
     time.sleep(0.3)  # the first request holds the one slot
 
     response, took = timed_get(auth_client, operation["status_url"], "wait=2")
-    waiting.join(10)
+    first_waiter.join(10)
 
     assert took < 0.5 and "Preference-Applied" not in response
     assert response.json()["status"] == "PENDING"
