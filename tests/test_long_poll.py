@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from api.operations import waiting
-from domain.operations.final_notices import redis_client
+from domain.cache_redis import cache_redis
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation
 from tests.support.clients import BOOKING_CREATE_URL
@@ -132,7 +132,7 @@ def test_a_lost_subscription_has_every_waiter_look_again_at_once(auth_client, mo
     monkeypatch.setattr(waiting, "SUBSCRIBED_FALLBACK_INTERVAL", 30)
     operation = pending_operation(auth_client)
     worker = run_later(0.3, lambda: finished_without_a_message(monkeypatch, operation["id"]))
-    cut = run_later(0.8, lambda: redis_client().client_kill_filter(_type="pubsub"))
+    cut = run_later(0.8, lambda: cache_redis().client_kill_filter(_type="pubsub"))
 
     response, took = timed_get(auth_client, operation["status_url"], "wait=10")
     worker.join(10)

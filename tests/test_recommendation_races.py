@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
+from domain.cache_redis import cache_redis
 from domain.properties import recommendation_lists, recommendations
 from domain.properties.models import Property
 from domain.properties.recommendations import evict_recommendations_for_categories, recommended_property_ids
@@ -194,7 +195,7 @@ def test_a_booking_while_redis_is_down_commits_and_reads_come_from_the_database(
 
 def test_a_stored_list_outlives_its_complete_mark(branch):
     root, _, _ = branch
-    connection = recommendation_lists._connection()
+    connection = cache_redis()
     ready, ids, _ = recommendation_lists._keys(root.id)
 
     # Were the list to expire first, the mark would serve it as empty.

@@ -3,11 +3,11 @@ from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
 from api.public import PublicEndpoint
+from api.throttles import ScopedRateThrottle
 from domain.notices.services import request_password_reset
 from domain.users.passwords import change_password, reset_password
 from domain.users.services import register_user

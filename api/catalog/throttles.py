@@ -1,7 +1,7 @@
-from rest_framework.throttling import SimpleRateThrottle
+from api.throttles import AtomicWindow
 
 
-class SearchRateThrottle(SimpleRateThrottle):
+class SearchRateThrottle(AtomicWindow):
     """Requests with a `search` term count against the rate of the scope `search`; the others pass.
 
     A search costs the database far more than a plain page: a trigram index,

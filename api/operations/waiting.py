@@ -27,7 +27,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
-from domain.operations.final_notices import CHANNEL, redis_client
+from domain.cache_redis import cache_redis
+from domain.operations.final_notices import CHANNEL
 from domain.operations.models import Operation
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class _FinalWaiters:
         with self._lock:
             if self._listener is not None and self._listener.is_alive():
                 return
-            if redis_client() is None:
+            if cache_redis() is None:
                 return
             self._listener = threading.Thread(target=self._listen, name="operation-final-listener", daemon=True)
             self._listener.start()
@@ -127,7 +128,7 @@ class _FinalWaiters:
     def _listen(self) -> None:
         while True:
             try:
-                subscription = redis_client().pubsub()
+                subscription = cache_redis().pubsub()
                 subscription.subscribe(CHANNEL)
                 while True:
                     message = subscription.get_message(timeout=FALLBACK_INTERVAL)

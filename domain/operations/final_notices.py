@@ -8,24 +8,15 @@ embedded stack) nothing is sent and waiters only look now and then.
 
 import logging
 
-from django.conf import settings
+from domain.cache_redis import cache_redis
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "luxestate:operation-final"
 
 
-def redis_client():
-    """The cache's Redis client, or None when the cache is not Redis."""
-    if not settings.CACHES["default"]["BACKEND"].startswith("django_redis"):
-        return None
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
-
-
 def announce_final(operation_id) -> None:
-    client = redis_client()
+    client = cache_redis()
     if client is None:
         return
     try:

@@ -54,8 +54,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django_redis import get_redis_connection
 from redis.exceptions import RedisError
+
+from domain.cache_redis import cache_redis
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +76,6 @@ ID_DIGITS = 19  # 2**63 - 1 has 19 digits
 
 def member(property_id: int) -> str:
     return f"{property_id:0{ID_DIGITS}d}"
-
-
-def _connection():
-    return get_redis_connection("default")
 
 
 # count, or -1 when the list is not complete.
@@ -206,7 +203,7 @@ class CachedList(Sequence):
         if stop <= start:
             return []
         ready, ids = _keys(self.category_id)[:2]
-        members = _connection().eval(_PAGE, 2, ready, ids, start, stop - 1)
+        members = cache_redis().eval(_PAGE, 2, ready, ids, start, stop - 1)
         if members is None:  # dropped since it was counted: from the database
             return list(self._fallback()[index])
         return [int(m) for m in members]
@@ -219,7 +216,7 @@ def cached_list(*, category_id: int, fallback) -> CachedList | None:
     list was dropped. Raises RedisError when Redis does not answer.
     """
     ready, ids = _keys(category_id)[:2]
-    count = _connection().eval(_COUNT, 2, ready, ids)
+    count = cache_redis().eval(_COUNT, 2, ready, ids)
     if count < 0:
         return None
     return CachedList(category_id=category_id, count=count, fallback=fallback)
@@ -229,7 +226,7 @@ def begin_build(*, category_id: int) -> str | None:
     """Mark the list as being built by us: a token, or None when another build holds the mark or the
     list is complete. Call before reading the database."""
     token = uuid.uuid4().hex
-    if _connection().set(_keys(category_id)[0], f"b:{token}", nx=True, px=BUILD_TIMEOUT * 1000):
+    if cache_redis().set(_keys(category_id)[0], f"b:{token}", nx=True, px=BUILD_TIMEOUT * 1000):
         return token
     return None
 
@@ -239,7 +236,7 @@ def store_build(*, category_id: int, token: str, rows: Iterable[tuple[int, int]]
     landed meanwhile; False (nothing stored) when the list was dropped since."""
     ready, ids, touched = _keys(category_id)
     snapshot = f"{KEY_PREFIX}:build:{category_id}:{token}"
-    connection = _connection()
+    connection = cache_redis()
     pipeline = connection.pipeline(transaction=False)
     chunk: dict[str, int] = {}
     for property_id, property_score in rows:
@@ -272,7 +269,7 @@ class ListingChange:
 
 def take_tickets(property_ids: Sequence[int]) -> dict[int, int]:
     """A ticket per property, taken before its row is read: the highest ticket read the newest row."""
-    pipeline = _connection().pipeline(transaction=False)
+    pipeline = cache_redis().pipeline(transaction=False)
     for property_id in property_ids:
         pipeline.hincrby(f"{KEY_PREFIX}:tickets", member(property_id), 1)
     return dict(zip(property_ids, pipeline.execute(), strict=True))
@@ -289,14 +286,14 @@ def apply_changes(*, changes: Sequence[ListingChange], tickets: dict[int, int]) 
             ",".join(map(str, sorted(change.listing))),
             ",".join(map(str, sorted(change.elsewhere))),
         ]
-    _connection().eval(_UPDATE, 0, *arguments)
+    cache_redis().eval(_UPDATE, 0, *arguments)
 
 
 def drop_lists(category_ids: Iterable[int]) -> None:
     """Delete the lists of `category_ids` (a build in flight then discards itself). Raises RedisError."""
     keys = [key for category_id in category_ids for key in _keys(category_id)]
     if keys:
-        _connection().delete(*keys)
+        cache_redis().delete(*keys)
 
 
 def drop_lists_retrying(category_ids: Iterable[int]) -> None:
@@ -354,7 +351,7 @@ _retrier = _DropRetrier()
 
 def drop_all_lists() -> None:
     """Delete every list (not the per-property tickets: an update in flight still needs them)."""
-    connection = _connection()
+    connection = cache_redis()
     for kind in ("ready", "list", "touched", "build"):
         keys = list(connection.scan_iter(match=f"{KEY_PREFIX}:{kind}:*", count=1000))
         for start in range(0, len(keys), 1000):

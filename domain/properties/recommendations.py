@@ -25,11 +25,10 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
-from django.core.cache import caches
 from django.db import transaction
-from django_redis.cache import RedisCache
 from redis.exceptions import RedisError
 
+from domain.cache_redis import cache_redis
 from domain.errors import DomainError, ErrorCode
 
 from . import recommendation_cache, recommendation_lists
@@ -43,10 +42,6 @@ logger = logging.getLogger(__name__)
 # How long a request waits for another one's computation before doing its own.
 LOCK_WAIT = 2.0
 LOCK_POLL_INTERVAL = 0.02
-
-
-def _on_redis() -> bool:
-    return isinstance(caches["default"], RedisCache)
 
 
 def compute_recommended_rows(category_id: int) -> list[tuple[int, int]]:
@@ -72,7 +67,7 @@ def recommended_property_ids(category_id: int) -> Sequence[int]:
 
     Raises DomainError(CATEGORY_NOT_FOUND) for an unknown category.
     """
-    if _on_redis():
+    if cache_redis() is not None:
         return _from_redis(category_id)
     return recommendation_cache.cached_ids(
         category_id=category_id,
@@ -196,7 +191,7 @@ def _run_pending() -> None:
     if not (property_ids or evicted):
         return
     _pending.property_ids, _pending.previous_category_ids, _pending.evicted_category_ids = set(), set(), set()
-    if _on_redis():
+    if cache_redis() is not None:
         if evicted:
             recommendation_lists.drop_lists_retrying(ancestor_ids(evicted))
         if property_ids:
@@ -256,7 +251,7 @@ def _update_lists(property_ids: list[int], previous: set[int]) -> None:
 
 
 def _drop_all() -> None:
-    if not _on_redis():
+    if cache_redis() is None:
         recommendation_cache.evict(Category.objects.values_list("id", flat=True))
         return
     try:

@@ -47,8 +47,9 @@ def list_is_cached(category_id) -> bool:
     """Whether the next request for `category_id` is a hit, on whichever cache is configured."""
     from django.core.cache import cache
 
-    from domain.properties import recommendation_cache, recommendation_lists, recommendations
+    from domain.cache_redis import cache_redis
+    from domain.properties import recommendation_cache, recommendation_lists
 
-    if recommendations._on_redis():
+    if cache_redis() is not None:
         return recommendation_lists.cached_list(category_id=category_id, fallback=list) is not None
     return cache.get(recommendation_cache.ids_key(category_id)) is not None
