@@ -3,6 +3,7 @@
 import time
 
 import pytest
+import redis
 from rest_framework.test import APIClient
 
 from api.throttles import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -65,3 +66,28 @@ def test_on_a_cache_that_is_not_redis_the_limits_still_hold(settings, monkeypatc
     monkeypatch.setitem(AnonRateThrottle.THROTTLE_RATES, "anon", "2/min")
 
     assert [APIClient().get(CATEGORIES).status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The names of the commands this process sends to Redis, in order (each still sent)."""
+    sent = []
+    send = redis.Redis.execute_command
+
+    def recorded(client, *args, **options):
+        sent.append(args[0])
+        return send(client, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", recorded)
+    return sent
+
+
+@pytest.mark.parametrize("path, signed_in", [(CATEGORIES, False), (ME, True)])
+def test_a_request_is_counted_in_one_round_trip_to_redis(redis_commands, path, signed_in):
+    client = client_for(UserFactory()) if signed_in else APIClient()
+    assert client.get(path).status_code == 200  # the script is loaded by the first
+    redis_commands.clear()
+
+    assert client.get(path).status_code == 200
+
+    assert redis_commands == ["EVALSHA"]
