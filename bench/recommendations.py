@@ -17,7 +17,8 @@ Then the mixed run, with a Celery worker started too: hits at the whole
 catalog (the root) and at a leaf, alternating, first idle, then while N
 clients book properties through the real pipeline (POST, the worker's task
 and its after-commit list updates, long-polled status URLs) as fast as they
-can: p50/p99 of each, the bookings per second, the Redis bytes sent per
+can: p50/p99 of each, and of GET /api/health/ (no cache, no database: how
+much the machine itself slows every request down), the bookings per second, the Redis bytes sent per
 idle hit (INFO's total_net_output_bytes before and after hits made
 in-process, so that the throttle's own cache traffic is not counted) and
 the worker's CPU per booking (from /proc).
@@ -61,6 +62,8 @@ MISSES, HITS, WARMUP = 200, 1_000, 20
 # Hits per case in each phase of the mixed run; bookings each streaming client may make.
 MIXED_HITS, BOOKINGS_PER_CLIENT = 600, 200
 WHOLE_CATALOG_SLUG = "bench-whole-catalog"
+# Timed beside the hits: a request with no cache and no database, the machine's own slowdown.
+HEALTH_PATH = "/api/health/"
 
 
 def seed():
@@ -214,19 +217,20 @@ def mixed_run(port: int, whole, leaf, redis_url: str, stream_clients: int, worke
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     server = redis.Redis.from_url(redis_url)
     root_path, leaf_path = (f"/api/properties/recommended/?category_id={c.id}" for c in (whole, leaf))
-    alternating_hits(connection, [root_path, leaf_path], WARMUP)  # builds both lists
+    paths = [root_path, leaf_path, HEALTH_PATH]
+    alternating_hits(connection, paths, WARMUP)  # builds both lists
     bytes_per_hit = {
         root_path: redis_bytes_per_hit(redis_url, whole.id),
         leaf_path: redis_bytes_per_hit(redis_url, leaf.id),
     }
-    idle = alternating_hits(connection, [root_path, leaf_path], MIXED_HITS)
+    idle = alternating_hits(connection, paths, MIXED_HITS)
     client_tokens = tokens(stream_clients)
     with BookingStream(port, client_tokens) as stream:
         time.sleep(3)  # until the stream runs at its pace
         worker_pids = process_tree(worker.pid)
         cpu_before, finals_before, began = cpu_seconds(worker_pids), stream.finals, time.perf_counter()
         built_before = lists_built(server)
-        streaming = alternating_hits(connection, [root_path, leaf_path], MIXED_HITS)
+        streaming = alternating_hits(connection, paths, MIXED_HITS)
         wall, bookings = time.perf_counter() - began, stream.finals - finals_before
         worker_cpu = cpu_seconds(worker_pids) - cpu_before
         rebuilt = lists_built(server) - built_before
@@ -320,12 +324,13 @@ def print_mixed(mixed: dict, whole, leaf, stream_clients: int) -> None:
         "| Redis bytes per idle hit |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for label, path in (("root", mixed["root"]), ("leaf", mixed["leaf"])):
+    for label, path in (("root", mixed["root"]), ("leaf", mixed["leaf"]), ("health (control)", HEALTH_PATH)):
         idle, streaming = mixed["idle"][path], mixed["streaming"][path]
         i50, i99, s50, s99 = statistics.median(idle), p99(idle), statistics.median(streaming), p99(streaming)
+        redis_bytes = f"{mixed['bytes'][path]:.0f}" if path in mixed["bytes"] else "-"
         print(
             f"| {label} | {i50:.1f} | {i99:.1f} | {s50:.1f} | {s99:.1f} | {s50 / i50:.2f} | {s99 / i99:.2f} "
-            f"| {mixed['bytes'][path]:.0f} |"
+            f"| {redis_bytes} |"
         )
     root_idle, leaf_idle = (statistics.median(mixed["idle"][mixed[key]]) for key in ("root", "leaf"))
     print(f"\nroot hit p50 / leaf hit p50, idle: {root_idle / leaf_idle:.2f}")
