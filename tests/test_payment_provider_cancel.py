@@ -1,8 +1,10 @@
 """Expiry and cancel also cancel the provider's pending payment, after the commit and with no lock held."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from domain.bookings.models import Booking
@@ -11,7 +13,8 @@ from domain.operations.kinds import BOOKING_CANCEL, BookingCancelArguments
 from domain.operations.services import execute_operation, start_operation
 from domain.payments.providers import simulated_ledger as ledger
 from domain.payments.providers.registry import strategy_for
-from tests.support.concurrency import row_locked
+from tests.support.concurrency import row_locked, run_at_once
+from tests.support.factories import BookingFactory
 from tests.support.payments import booking_with_payment, start_payment_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,6 +42,35 @@ def test_a_payment_started_again_cancels_the_open_one_it_replaces():
     assert ledger.state_of("STRIPE", replaced.transaction_id) == ledger.CANCELED
     assert ledger.state_of("BKASH", current.transaction_id) == ledger.OPEN
     assert "replaced by payment" in replaced.history.get(entry="CANCEL_REQUESTED").detail
+
+
+def test_a_payment_started_while_the_one_before_was_still_committing_is_not_canceled_by_it():
+    # Two payment operations of one booking on two workers: the second waits for the first's lock,
+    # records the newer payment and commits while the first is still busy with its after-commit
+    # work (its client's long-poll announcement, say), before the first's cancel of "the others".
+    booking = BookingFactory()
+    first_recorded, second_committed = threading.Event(), threading.Event()
+
+    def first():
+        with transaction.atomic():
+            transaction.on_commit(lambda: second_committed.wait(10))  # after-commit work that takes a while
+            payment = start_payment_of(booking, "STRIPE", attempt=1)
+            first_recorded.set()
+        return payment
+
+    def second():
+        assert first_recorded.wait(10)
+        payment = start_payment_of(booking, "BKASH", attempt=2)  # waits for the first's commit
+        second_committed.set()
+        return payment
+
+    replaced, current = run_at_once([first, second])
+
+    assert not isinstance(replaced, Exception) and not isinstance(current, Exception), (replaced, current)
+    # The booking waits on the newer payment: its customer can still pay it.
+    assert ledger.state_of("BKASH", current.transaction_id) == ledger.OPEN
+    assert not current.history.filter(entry="CANCEL_REQUESTED").exists()
+    assert ledger.state_of("STRIPE", replaced.transaction_id) == ledger.CANCELED
 
 
 def test_a_booking_its_user_cancels_has_its_payment_canceled_at_the_provider_after_the_commit(monkeypatch):

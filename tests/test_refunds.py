@@ -8,9 +8,11 @@ from django.utils import timezone
 
 from domain.bookings.models import Booking
 from domain.bookings.services import cancel_booking
+from domain.notices.models import Notice, NoticeKind
 from domain.payments.models import Payment, Refund, WebhookEvent
 from domain.payments.providers import simulated_ledger as ledger
 from domain.payments.refunds import run_refund
+from domain.payments.staff_refunds import cancel_paid_booking_with_refund
 from domain.payments.webhooks import apply_webhook_event
 from domain.properties.models import Property
 from tasks.refunds import run_refund as run_refund_task
@@ -18,6 +20,7 @@ from tests.support.payments import (
     booking_with_payment,
     late_success_for_a_taken_property,
     paid_at_provider,
+    start_payment_of,
     stored_event,
 )
 
@@ -161,3 +164,21 @@ def test_a_refunded_webhook_for_a_payment_with_no_refund_is_rejected_and_changes
     assert event.result == WebhookEvent.Result.REJECTED
     assert Payment.objects.get(pk=payment.pk).status == Payment.Status.INITIATED
     assert payment.history.filter(entry="WEBHOOK_REJECTED", source_id=event.event_id).exists()
+
+
+def test_each_refund_of_a_booking_is_told_to_its_customer_with_its_own_sum():
+    # The customer paid a first transaction late, after starting a second: that money goes back. They
+    # then paid the second, and staff canceled the paid booking: that money goes back too.
+    booking, replaced = booking_with_payment("STRIPE")
+    current = start_payment_of(booking, "BKASH", attempt=2)
+    paid_at_provider(replaced)
+    applied(replaced, "SUCCESS")
+    run_refund(Refund.objects.get(payment=replaced).pk)
+    paid_at_provider(current)
+    applied(current, "SUCCESS")
+    cancel_paid_booking_with_refund(booking_id=booking.pk, staff_username="staff")
+    run_refund(Refund.objects.get(payment=current).pk)
+
+    assert list(Payment.objects.filter(booking=booking).values_list("status", flat=True)) == ["REFUNDED"] * 2
+    told = Notice.objects.filter(booking=booking, kind=NoticeKind.REFUND_DONE).order_by("pk")
+    assert [notice.context["amount"] for notice in told] == [str(replaced.amount), str(current.amount)]

@@ -31,6 +31,9 @@ class Notice(Job):
     # What the message says, as it was when the change committed (the
     # booking may have changed again by the time it is sent).
     context = models.JSONField(default=dict, blank=True)
+    # Which of the booking's things of its kind it tells, when a booking can have several (a refund:
+    # each of its payments may be refunded); blank when there is only one.
+    about = models.CharField(max_length=64, blank=True)
     # What its run did: sent to whom, "no such account", or why it was given up.
     outcome = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -40,7 +43,9 @@ class Notice(Job):
             # A booking is told each thing once, however many times its change is
             # recorded or swept (the expiry warning: each booking warned once).
             models.UniqueConstraint(
-                fields=["booking", "kind"], condition=Q(booking__isnull=False), name="one_notice_per_booking_and_kind"
+                fields=["booking", "kind", "about"],
+                condition=Q(booking__isnull=False),
+                name="one_notice_per_booking_kind_and_about",
             ),
         ]
 

@@ -10,12 +10,16 @@ from .models import Notice, NoticeKind
 from .signals import notice_recorded
 
 
-def queue_notice(*, kind: NoticeKind, booking: Booking, amount: Decimal | None = None) -> Notice | None:
+def queue_notice(
+    *, kind: NoticeKind, booking: Booking, amount: Decimal | None = None, about: str = ""
+) -> Notice | None:
     """Record the notice of `kind` about `booking` to its user; call in the transaction of the change.
 
     `amount` is the sum the notice names (a refund's), by default the
-    booking's total. Returns None when this booking already had its notice
-    of this kind: each is sent once.
+    booking's total. `about` names which of the booking's things of this
+    kind it tells, when there can be several (each payment's refund).
+    Returns None when this booking already had its notice of this kind
+    about that: each is sent once.
     """
     user = booking.user
     context = {
@@ -28,7 +32,7 @@ def queue_notice(*, kind: NoticeKind, booking: Booking, amount: Decimal | None =
     try:
         with transaction.atomic():
             notice = Notice.objects.create(
-                kind=kind, booking=booking, recipient=user, email=user.email, context=context
+                kind=kind, booking=booking, about=about, recipient=user, email=user.email, context=context
             )
     except IntegrityError:
         return None

@@ -19,13 +19,26 @@ logger = logging.getLogger(__name__)
 
 
 def cancel_open_payments_after_commit(*, booking_id: int, why: str, keep_id: int | None = None) -> None:
-    """Once the current transaction commits, cancel at their provider the booking's payments still
-    INITIATED, but the one `keep_id` names (a payment just started, which replaces the others)."""
-    transaction.on_commit(lambda: _cancel_open_payments(booking_id=booking_id, why=why, keep_id=keep_id))
+    """Once the current transaction commits, cancel at their provider the booking's payments INITIATED
+    now, but the one `keep_id` names (a payment just started, which replaces the others); call under
+    the booking's lock.
+
+    Which payments to cancel is decided here, under the lock, not after the
+    commit: by then a newer payment of the booking may have been recorded,
+    the one it waits on, and it must not be canceled by an older one's turn.
+    """
+    open_ids = list(
+        Payment.objects.filter(booking_id=booking_id, status=Payment.Status.INITIATED)
+        .exclude(pk=keep_id)
+        .values_list("pk", flat=True)
+    )
+    if open_ids:
+        transaction.on_commit(lambda: _cancel_open_payments(payment_ids=open_ids, why=why))
 
 
-def _cancel_open_payments(*, booking_id: int, why: str, keep_id: int | None) -> None:
-    for payment in Payment.objects.filter(booking_id=booking_id, status=Payment.Status.INITIATED).exclude(pk=keep_id):
+def _cancel_open_payments(*, payment_ids: list[int], why: str) -> None:
+    # Still INITIATED: one that succeeded or failed meanwhile is left alone.
+    for payment in Payment.objects.filter(pk__in=payment_ids, status=Payment.Status.INITIATED):
         _cancel(payment, why=why)
 
 

@@ -105,8 +105,13 @@ def complete_refund(payment: Payment, *, source: history.Source, source_id, deta
 
 def _refund_completed(payment: Payment) -> None:
     """The one place a payment becomes REFUNDED, inside its transaction: its customer is told (the notice
-    commits with it and is sent after the commit, once per booking)."""
-    queue_notice(kind=NoticeKind.REFUND_DONE, booking=payment.booking, amount=payment.refunded_amount)
+    commits with it and is sent after the commit, once per payment: a booking may have several refunded)."""
+    queue_notice(
+        kind=NoticeKind.REFUND_DONE,
+        booking=payment.booking,
+        amount=payment.refunded_amount,
+        about=f"payment {payment.pk}",
+    )
 
 
 def record_refund_given_up(refund: Refund, why: str) -> None:
