@@ -73,6 +73,17 @@ def test_register_refuses_a_username_taken_in_another_case(api_client):
     assert User.objects.filter(username__iexact="ada").count() == 1
 
 
+def test_register_refuses_a_username_that_unicode_normalisation_makes_a_taken_one(api_client):
+    # Django stores a username in its NFKC form: "ａｄａ" (fullwidth letters) is saved as "ada".
+    UserFactory(username="ada")
+
+    response = api_client.post(REGISTER, {**NEW_USER, "username": "\uff41\uff44\uff41"})
+
+    assert response.status_code == 400
+    assert response.json() == {"username": ["A user with that username already exists."]}
+    assert User.objects.filter(username__iexact="ada").count() == 1
+
+
 @pytest.mark.parametrize(
     "password",
     ["short1", "password123", "1234567890123", "ada-lovelace"],
