@@ -1,6 +1,6 @@
 """The OpenAPI document and its Swagger UI page (public): drf-spectacular's views, minus their 500s."""
 
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
 class SchemaView(SpectacularAPIView):
@@ -13,3 +13,13 @@ class SchemaView(SpectacularAPIView):
 
     def _get_version_parameter(self, request):
         return None
+
+
+class SwaggerView(SpectacularSwaggerView):
+    """The Swagger UI page, for GET and HEAD alone.
+
+    DRF answers OPTIONS with its metadata, which the page's only renderer
+    (an HTML template) cannot render: it was a 500.
+    """
+
+    http_method_names = ["get", "head"]

@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
 
-from api.docs import SchemaView
+from api.docs import SchemaView, SwaggerView
 
 from .media import serve_media
 from .metrics_view import metrics
@@ -12,7 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("api.urls")),
     path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", serve_media, name="media"),
 ]
