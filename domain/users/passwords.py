@@ -15,10 +15,17 @@ from .models import User
 
 
 def change_password(*, user: User, old_password: str, new_password: str) -> None:
-    """Set `user`'s new password if `old_password` is theirs; every token issued before stops working."""
-    if not user.check_password(old_password):
-        raise DomainError(ErrorCode.WRONG_PASSWORD, "The current password is not right.")
-    _set_password(user, new_password)
+    """Set `user`'s new password if `old_password` is theirs; every token issued before stops working.
+
+    The old password is checked against the user's row as it is, locked: of
+    changes sent at once with one old password, the first wins and the others
+    find it wrong.
+    """
+    with transaction.atomic():
+        user.password = User.objects.select_for_update().values_list("password", flat=True).get(pk=user.pk)
+        if not user.check_password(old_password):
+            raise DomainError(ErrorCode.WRONG_PASSWORD, "The current password is not right.")
+        _set_password(user, new_password)
 
 
 def reset_password(*, uid: str, token: str, new_password: str) -> None:
