@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api.docs import SchemaView, SwaggerView
 
 from .media import serve_media
 from .metrics_view import metrics
@@ -9,8 +10,8 @@ from .metrics_view import metrics
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("api.urls")),
     path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", serve_media, name="media"),
 ]

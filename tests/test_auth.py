@@ -1,8 +1,10 @@
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from domain.users.models import User
 from tests.support.clients import client_for
+from tests.support.concurrency import run_at_once
 from tests.support.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +69,17 @@ def test_register_refuses_a_username_taken_in_another_case(api_client):
     UserFactory(username="ada")
 
     response = api_client.post(REGISTER, {**NEW_USER, "username": "ADA"})
+
+    assert response.status_code == 400
+    assert response.json() == {"username": ["A user with that username already exists."]}
+    assert User.objects.filter(username__iexact="ada").count() == 1
+
+
+def test_register_refuses_a_username_that_unicode_normalisation_makes_a_taken_one(api_client):
+    # Django stores a username in its NFKC form: "ａｄａ" (fullwidth letters) is saved as "ada".
+    UserFactory(username="ada")
+
+    response = api_client.post(REGISTER, {**NEW_USER, "username": "\uff41\uff44\uff41"})
 
     assert response.status_code == 400
     assert response.json() == {"username": ["A user with that username already exists."]}
@@ -149,6 +162,17 @@ def test_a_refresh_token_used_twice_is_refused_the_second_time(api_client, user)
 
     assert api_client.post(REFRESH, {"refresh": tokens["refresh"]}).status_code == 401
     assert api_client.post(REFRESH, {"refresh": rotated["refresh"]}).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_token_sent_several_times_at_once_is_rotated_only_once(user):
+    # A stolen refresh token is good once: the thief and the owner refreshing
+    # together must not both get a new one, however close their requests come.
+    tokens = APIClient().post(LOGIN, {"username": user.username, "password": PASSWORD}).json()
+
+    answers = run_at_once([lambda: APIClient().post(REFRESH, {"refresh": tokens["refresh"]})] * 6)
+
+    assert sorted(answer.status_code for answer in answers) == [200, 401, 401, 401, 401, 401]
 
 
 def test_refresh_refuses_an_access_token(api_client, user):

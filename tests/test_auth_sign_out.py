@@ -10,6 +10,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tasks.maintenance import flush_expired_tokens
+from tests.support.concurrency import run_at_once
 from tests.support.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +106,30 @@ def test_a_password_change_with_the_wrong_old_password_is_400_and_changes_nothin
     assert response.json()["code"] == "wrong_password"
     assert bearer(tokens).get(ME).status_code == 200
     log_in(user, PASSWORD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_password_changes_sent_at_once_with_the_same_old_password_change_it_once(user):
+    # After the first change the old password is wrong: a thief who knows it
+    # cannot win a race against the owner's own change and keep the account.
+    sessions = [log_in(user) for _ in range(4)]
+    new_passwords = [f"{NEW_PASSWORD}-{n}" for n in range(4)]
+
+    answers = run_at_once(
+        [
+            lambda tokens=tokens, new=new: bearer(tokens).post(CHANGE, {"old_password": PASSWORD, "new_password": new})
+            for tokens, new in zip(sessions, new_passwords, strict=True)
+        ]
+    )
+
+    # A loser is refused for its old password (400), or, authenticated after the
+    # winner committed, for its token, which the winner revoked (401).
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes[0] == 204 and set(codes[1:]) <= {400, 401}, codes
+    [set_by] = [new for new, answer in zip(new_passwords, answers, strict=True) if answer.status_code == 204]
+    user.refresh_from_db()
+    assert user.check_password(set_by)
+    assert user.token_version == 1
 
 
 def test_a_weak_new_password_is_400_and_changes_nothing(user):

@@ -56,3 +56,22 @@ def test_swagger_ui_assets_are_served_with_debug_off(client, settings):
 
     bundle = next(url for url in urls if url.endswith("swagger-ui-bundle.js"))
     assert "javascript" in client.get(bundle)["Content-Type"]
+
+
+def test_options_on_the_docs_page_is_a_405_not_a_server_error(client):
+    # DRF answers OPTIONS with its metadata, which the page's HTML renderer has no template for.
+    response = client.options("/api/docs/")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("version", ["\r\nX-Injected: 1", "\x00"], ids=["newline", "nul"])
+def test_the_schema_ignores_a_version_parameter_that_no_header_can_hold(client, version):
+    # The API has one version; drf-spectacular put `?version=` verbatim into
+    # the Content-Disposition header, where a newline or a NUL is a 500.
+    response = client.get("/api/schema/", {"version": version})
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'inline; filename="LuxEstate API.yaml"'
+    assert response.content.decode().count(version) == 0

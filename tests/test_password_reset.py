@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from domain.notices.models import Notice, NoticeKind
 from domain.notices.sending import send_notice
 from tests.support.clients import token_for
+from tests.support.concurrency import run_at_once
 from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,20 @@ def test_a_reset_link_works_once(ada, mailoutbox):
     assert response.status_code == 400
     assert response.json()["code"] == "password_reset_link_invalid"
     assert APIClient().post(LOGIN, {"username": "ada", "password": NEW_PASSWORD}).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reset_link_sent_several_times_at_once_works_once(ada):
+    link = link_for(ada)
+    passwords = [f"Another-Password-184{n}" for n in range(4)]
+
+    answers = run_at_once([lambda password=password: confirm(link, password) for password in passwords])
+
+    assert sorted(answer.status_code for answer in answers) == [204, 400, 400, 400]
+    [(set_by, _)] = [(password, a) for password, a in zip(passwords, answers, strict=True) if a.status_code == 204]
+    ada.refresh_from_db()
+    assert ada.check_password(set_by)
+    assert ada.token_version == 1
 
 
 def test_a_reset_link_is_good_for_password_reset_timeout_seconds_and_no_longer(ada, settings):

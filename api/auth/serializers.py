@@ -1,5 +1,6 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import (
@@ -10,6 +11,7 @@ from rest_framework_simplejwt.serializers import (
 from rest_framework_simplejwt.settings import api_settings
 
 from domain.users.models import User
+from domain.users.sessions import lock_refresh_token
 
 from .tokens import VersionedRefreshToken
 
@@ -46,13 +48,17 @@ class RefreshSerializer(TokenRefreshSerializer):
     """simplejwt's refresh, with a deleted user's token a 401 like an inactive user's.
 
     simplejwt looks the user up with .get() and lets DoesNotExist escape (a 500).
+    One token refreshed several times at once is rotated once: the others wait
+    for its lock, then find it blacklisted.
     """
 
     def validate(self, attrs):
-        try:
-            return super().validate(attrs)
-        except User.DoesNotExist:
-            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
+        with transaction.atomic():
+            lock_refresh_token(self.token_class(attrs["refresh"])[api_settings.JTI_CLAIM])
+            try:
+                return super().validate(attrs)
+            except User.DoesNotExist:
+                raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
 
 
 class LoginSerializer(TokenObtainPairSerializer):

@@ -15,10 +15,17 @@ from .models import User
 
 
 def change_password(*, user: User, old_password: str, new_password: str) -> None:
-    """Set `user`'s new password if `old_password` is theirs; every token issued before stops working."""
-    if not user.check_password(old_password):
-        raise DomainError(ErrorCode.WRONG_PASSWORD, "The current password is not right.")
-    _set_password(user, new_password)
+    """Set `user`'s new password if `old_password` is theirs; every token issued before stops working.
+
+    The old password is checked against the user's row as it is, locked: of
+    changes sent at once with one old password, the first wins and the others
+    find it wrong.
+    """
+    with transaction.atomic():
+        user.password = User.objects.select_for_update().values_list("password", flat=True).get(pk=user.pk)
+        if not user.check_password(old_password):
+            raise DomainError(ErrorCode.WRONG_PASSWORD, "The current password is not right.")
+        _set_password(user, new_password)
 
 
 def reset_password(*, uid: str, token: str, new_password: str) -> None:
@@ -26,20 +33,26 @@ def reset_password(*, uid: str, token: str, new_password: str) -> None:
 
     Django's token generator signs the password hash and the last login into
     the token, so that a used link (the hash changed) is refused like a
-    stale one (older than PASSWORD_RESET_TIMEOUT) or a forged one.
+    stale one (older than PASSWORD_RESET_TIMEOUT) or a forged one. The token
+    is checked under the user's row lock: one link sent several times at once
+    finds, after the first, the hash changed.
     """
-    user = _user_of_uid(uid)
-    if user is None or not default_token_generator.check_token(user, token):
-        raise DomainError(ErrorCode.PASSWORD_RESET_LINK_INVALID, "This password reset link is invalid or has expired.")
-    _set_password(user, new_password)
+    with transaction.atomic():
+        user = _user_of_uid(uid)
+        if user is None or not default_token_generator.check_token(user, token):
+            raise DomainError(
+                ErrorCode.PASSWORD_RESET_LINK_INVALID, "This password reset link is invalid or has expired."
+            )
+        _set_password(user, new_password)
 
 
 def _user_of_uid(uid: str) -> User | None:
+    """The active user the uid names, locked (call inside a transaction)."""
     try:
         pk = int(force_str(urlsafe_base64_decode(uid)))
     except (TypeError, ValueError, OverflowError):
         return None
-    return User.objects.filter(pk=pk, is_active=True).first()
+    return User.objects.select_for_update().filter(pk=pk, is_active=True).first()
 
 
 def _set_password(user: User, new_password: str) -> None:

@@ -10,7 +10,10 @@ def register_user(*, username: str, email: str, password: str, first_name: str =
     The input is validated before this is called; the unique index (on the
     username in any case) still decides a race between two sign-ups with one
     username, and the loser gets the same error a validator would have given.
+    The username is compared as it is stored: Django saves it in its NFKC form
+    ("ａｄａ" is "ada").
     """
+    username = User.normalize_username(username)
     try:
         with transaction.atomic():
             return User.objects.create_user(
