@@ -3,11 +3,10 @@ and naming the user in the request's log lines."""
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 from config import log_context
 
-from .tokens import token_version_of
+from .tokens import refuse_if_password_changed
 
 
 class VersionedJWTAuthentication(JWTAuthentication):
@@ -22,8 +21,7 @@ class VersionedJWTAuthentication(JWTAuthentication):
 
     def get_user(self, validated_token):
         user = super().get_user(validated_token)
-        if token_version_of(validated_token) != user.token_version:
-            raise AuthenticationFailed("The password was changed since this token was issued.", code="password_changed")
+        refuse_if_password_changed(validated_token, user)
         return user
 
 

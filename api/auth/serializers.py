@@ -13,7 +13,7 @@ from rest_framework_simplejwt.settings import api_settings
 from domain.users.models import User
 from domain.users.sessions import lock_refresh_token
 
-from .tokens import VersionedRefreshToken
+from .tokens import VersionedRefreshToken, refuse_if_password_changed
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -45,20 +45,30 @@ class RegisterSerializer(serializers.ModelSerializer):
 
 
 class RefreshSerializer(TokenRefreshSerializer):
-    """simplejwt's refresh, with a deleted user's token a 401 like an inactive user's.
+    """simplejwt's refresh, with a deleted user's token a 401 like an inactive user's, and a token issued
+    before the user's last password change refused like an access token.
 
     simplejwt looks the user up with .get() and lets DoesNotExist escape (a 500).
     One token refreshed several times at once is rotated once: the others wait
-    for its lock, then find it blacklisted.
+    for its lock, then find it blacklisted. A refresh rotating while the
+    password changes may leave its new token outside the revocation (not yet
+    committed when the others were blacklisted): that token carries the old
+    version, and is refused here.
     """
 
     def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])
+        no_account = AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
         with transaction.atomic():
-            lock_refresh_token(self.token_class(attrs["refresh"])[api_settings.JTI_CLAIM])
+            lock_refresh_token(refresh[api_settings.JTI_CLAIM])
+            user = User.objects.filter(pk=refresh.get(api_settings.USER_ID_CLAIM)).first()
+            if user is None:
+                raise no_account
+            refuse_if_password_changed(refresh, user)
             try:
                 return super().validate(attrs)
             except User.DoesNotExist:
-                raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
+                raise no_account from None
 
 
 class LoginSerializer(TokenObtainPairSerializer):

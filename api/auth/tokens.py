@@ -1,5 +1,6 @@
 """The JWTs this API issues: simplejwt's, with the user's token version in them."""
 
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import RefreshToken
 
 # The claim holding the user's `token_version` when the token was issued.
@@ -19,3 +20,9 @@ def token_version_of(validated_token) -> int:
     # Tokens issued before the claim existed count as version 0: they stay
     # good until the user's first change of password.
     return validated_token.get(TOKEN_VERSION_CLAIM, 0)
+
+
+def refuse_if_password_changed(token, user) -> None:
+    """A token (access or refresh) issued before `user`'s last password change is refused: 401."""
+    if token_version_of(token) != user.token_version:
+        raise AuthenticationFailed("The password was changed since this token was issued.", code="password_changed")
