@@ -21,6 +21,24 @@ def set_property_availability(property_ids: Iterable[int], available: bool) -> N
     update_recommendations_for_properties(property_ids)
 
 
+def save_property_edit(*, prop: Property) -> None:
+    """Save staff's edit of an existing property: every field but `is_available`.
+
+    Availability follows the bookings: only set_property_availability changes
+    it, under the property's lock. An edit form read the row before that lock
+    was free, so its copy of `is_available` may predate a booking that
+    committed meanwhile, and writing it back would mark a held property
+    available (listed, recommended) while its booking still holds it.
+    """
+    prop.save(
+        update_fields=[
+            field.name
+            for field in Property._meta.concrete_fields
+            if not field.primary_key and not field.generated and field.name != "is_available"
+        ]
+    )
+
+
 def move_category(*, category: Category, parent: Category | None) -> Category:
     """Put `category` under `parent` (None: make it a root): the one writer of an existing category's parent,
     besides the admin form (Category.clean).
