@@ -3,16 +3,20 @@
 The tree of every test:  root ── a ── a1 ── a11     other
 """
 
+import threading
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from domain.errors import DomainError
 from domain.properties.models import Category
 from domain.properties.services import move_category
-from tests.support.concurrency import run_at_once
+from tests.support.concurrency import row_locked, run_at_once, sessions_waiting_on_a_lock
 from tests.support.factories import CategoryFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +98,37 @@ def test_the_admin_form_still_moves_a_category(admin_client, tree):
 
     assert response.status_code == 302
     assert parent_name(tree.a1) == "other"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admin_forms_that_would_close_a_loop_together_cannot_both_succeed(admin_client):
+    # The first form (left under right) passes its loop check, then its write
+    # waits for left's row; the second (right under left) is posted meanwhile.
+    # The two must take turns, so that the second is checked against the first.
+    left, right = CategoryFactory(name="left"), CategoryFactory(name="right")
+    answers = {}
+
+    def move(name, category, parent):
+        staff = Client()
+        staff.cookies = admin_client.cookies
+        try:
+            url = reverse("admin:properties_category_change", args=[category.pk])
+            answers[name] = staff.post(url, {"name": category.name, "slug": category.slug, "parent": parent.pk})
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=move, args=("first", left, right))
+    second = threading.Thread(target=move, args=("second", right, left))
+    with row_locked(Category, left.pk):
+        first.start()
+        wait_until(lambda: sessions_waiting_on_a_lock() > 0, 1.5, "the first form to wait for the lock")
+        second.start()
+        # Done at once when it does not wait its turn; else waiting for the lock too.
+        wait_until(lambda: not second.is_alive() or sessions_waiting_on_a_lock() > 1, 1, "the second form")
+    first.join(10)
+    second.join(10)
+
+    assert sorted(response.status_code for response in answers.values()) == [200, 302]
+    refused = next(response for response in answers.values() if response.status_code == 200)
+    assert refused.context["adminform"].form.errors == {"parent": [LOOP]}
+    assert [parent_name(left), parent_name(right)].count(None) == 1

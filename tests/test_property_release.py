@@ -2,16 +2,21 @@
 
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.urls import reverse
 
 from domain.bookings.models import Booking
 from domain.bookings.release import release_stuck_property
+from domain.bookings.services import create_booking
 from domain.errors import DomainError
 from domain.properties.models import Property
-from tests.support.factories import BookingFactory, PropertyFactory
+from tests.support.concurrency import held_elsewhere, sessions_waiting_on_a_lock
+from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -94,26 +99,68 @@ def test_a_booking_paid_while_the_release_waits_for_the_lock_is_seen():
     assert not is_available(booking.property)
 
 
+def property_form(prop, **changes) -> dict:
+    """The property's change form as the admin page posts it, with `changes`."""
+    return {
+        "title": prop.title,
+        "slug": prop.slug,
+        "description": prop.description,
+        "location": prop.location,
+        "price": str(prop.price),
+        "bedrooms": prop.bedrooms,
+        "bathrooms": prop.bathrooms,
+        "category": prop.category_id,
+        "amenities": "[]",
+        "status": prop.status,
+        "is_available": "on",
+        **changes,
+    }
+
+
 def test_the_property_form_leaves_availability_alone(admin_client):
     held = BookingFactory().property
-    form = {
-        "title": held.title,
-        "slug": held.slug,
-        "description": held.description,
-        "location": held.location,
-        "price": str(held.price),
-        "bedrooms": held.bedrooms,
-        "bathrooms": held.bathrooms,
-        "category": held.category_id,
-        "amenities": "[]",
-        "status": held.status,
-        "is_available": "on",
-    }
+    form = property_form(held)
 
     response = admin_client.post(reverse("admin:properties_property_change", args=[held.pk]), form)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert not is_available(held)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_committed_while_the_property_form_is_saved_keeps_its_property_unavailable(admin_client):
+    # The form reads the property (available) while a booking of it is being
+    # made under its lock; the form's write waits for that lock, then must not
+    # write back the availability it read before the booking committed.
+    prop = PropertyFactory()
+    staff = Client()
+    staff.cookies = admin_client.cookies
+    answers = []
+
+    @contextmanager
+    def booking_underway():
+        with transaction.atomic():
+            create_booking(user=UserFactory(), property_id=prop.pk)
+            yield
+
+    def edit_the_title():
+        try:
+            url = reverse("admin:properties_property_change", args=[prop.pk])
+            answers.append(staff.post(url, property_form(prop, title="Renamed Villa")).status_code)
+        finally:
+            connection.close()
+
+    editor = threading.Thread(target=edit_the_title)
+    with held_elsewhere(booking_underway, "the booking's lock"):
+        editor.start()
+        wait_until(lambda: sessions_waiting_on_a_lock() > 0, 1.5, "the form's save to wait for the property's lock")
+    editor.join(10)
+
+    prop.refresh_from_db()
+    assert answers == [302]
+    assert prop.title == "Renamed Villa"
+    assert Booking.objects.get(property=prop).status == Booking.Status.PENDING
+    assert prop.is_available is False
 
 
 def test_the_admin_action_frees_stuck_properties_and_names_the_held_ones(admin_client):

@@ -6,6 +6,7 @@ from domain.errors import DomainError
 
 from .models import Category, Property
 from .selectors import matching_search
+from .services import save_property_edit
 
 
 @admin.register(Category)
@@ -30,6 +31,12 @@ class PropertyAdmin(admin.ModelAdmin):
     # property's lock): a form saved here would overwrite it.
     readonly_fields = ["is_available", "created_at", "updated_at"]
     actions = ["release_stuck"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            save_property_edit(prop=obj)
+        else:
+            super().save_model(request, obj, form, change)
 
     def get_search_results(self, request, queryset, search_term):
         """Each word (or "quoted phrase") in the title, location or description, as the API searches:

@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Upper
 
@@ -27,12 +27,20 @@ class Category(models.Model):
         save_with_unique_slug(self, self.name, super().save, *args, **kwargs)
 
     def clean(self):
-        # The form's check; move_category repeats it under lock for other writers.
+        """The form's check of a move, under the locks move_category takes: in the admin, whose change view
+        is one transaction, they are held until the form's save, so two forms moving at once take turns."""
         if self.pk is not None and self.parent_id is not None:
-            from .tree import ancestor_ids  # tree reads this module's Category
+            from domain.errors import DomainError, ErrorCode
 
-            if self.pk in ancestor_ids([self.parent_id]):
-                raise ValidationError({"parent": CATEGORY_LOOP_MESSAGE})
+            from .services import check_category_move  # services import this module
+
+            try:
+                with transaction.atomic():
+                    check_category_move(category_id=self.pk, parent_id=self.parent_id)
+            except DomainError as refused:
+                if refused.code == ErrorCode.CATEGORY_LOOP:
+                    raise ValidationError({"parent": refused.detail}) from None
+                raise ValidationError(refused.detail) from None
 
 
 class Property(models.Model):

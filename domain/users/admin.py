@@ -20,9 +20,14 @@ class UserAdmin(DjangoUserAdmin):
         admin is view-only), and it shows the second, which reads like a
         missing permission. Nobody may delete them, so it is the protection
         that is shown, with why.
+
+        What goes with a user (their operations, notices, refresh tokens:
+        CASCADE) is view-only in the admin because only services write it,
+        not because it must stay; what must stay PROTECTs the user. So no
+        permission on those is asked for: a user without bookings is deleted
+        with them, on the user's own delete permission.
         """
-        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        to_delete, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
         if protected:
             messages.error(request, WHY_A_USER_WITH_BOOKINGS_STAYS)
-            perms_needed = set()
-        return to_delete, model_count, perms_needed, protected
+        return to_delete, model_count, set(), protected
