@@ -50,11 +50,15 @@ def check_database() -> bool:
 
 def check_cache() -> bool:
     # The Redis cache ignores its own errors (a dead Redis is a miss, a set is
-    # dropped), so only a value written and read back proves it answers.
-    key = "health:probe"
+    # dropped), so only a value written and read back proves it answers. The
+    # key is this probe's own: every instance's probes share the cache, and
+    # one key would let a probe read another's value and call the cache down.
+    key = f"health:probe:{uuid.uuid4().hex}"
     value = uuid.uuid4().hex
     cache.set(key, value, timeout=10)
-    return cache.get(key) == value
+    answered = cache.get(key) == value
+    cache.delete(key)
+    return answered
 
 
 def check_broker() -> bool:

@@ -41,7 +41,7 @@ def redispatch_jobs() -> int:
     sent = 0
     for model in JOB_TASKS:
         for job in take_orphans(model):
-            logger.warning("re-dispatching %s %s (%s)", model.__name__, job.pk, job.status)
+            logger.warning("re-dispatching %s %s (%d runs began)", model.__name__, job.pk, job.attempts)
             # Expiring before this job's next look: during an outage, copies never pile up.
             sent += dispatch(job, expires=settings.JOB_REDISPATCH_AFTER)
     return sent

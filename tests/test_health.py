@@ -12,6 +12,7 @@ from django.db import connections
 from rest_framework.throttling import AnonRateThrottle
 
 from api import health
+from tests.support.concurrency import run_at_once
 from tests.support.network import DEAD_REDIS_URL, silent_listener
 from tests.support.workers import broker_at
 
@@ -114,3 +115,12 @@ def test_readiness_answers_within_3_s_when_cache_and_broker_hang(api_client, set
         200,
         {"status": "degraded", "checks": {"database": "ok", "cache": "down", "broker": "down"}},
     )
+
+
+def test_the_cache_is_ok_to_probes_from_several_instances_at_once():
+    # Every instance's load balancer probes readiness on its own schedule; they share one Redis.
+    answers = []
+    for _ in range(20):
+        answers += run_at_once([health.check_cache] * 8)
+
+    assert answers.count(True) == len(answers), answers

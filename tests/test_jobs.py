@@ -108,6 +108,29 @@ def test_the_sweep_takes_a_running_job_whose_run_died_at_once(new_job):
     assert job.redispatches == 1
 
 
+def test_a_job_whose_run_died_is_sent_again_once_and_then_waits_its_turn_like_a_lost_message(new_job):
+    job = new_job(status="RUNNING", attempts=1)  # its run died; no worker has taken it up again yet
+
+    assert taken(type(job)) == {job.pk}
+    # The next sweeps (every JOB_SWEEP_INTERVAL) find the message just sent still on its way.
+    assert taken(type(job)) == set()
+    assert taken(type(job)) == set()
+    job.refresh_from_db()
+    assert job.redispatches == 1 and not job.is_final
+
+
+def test_an_operation_whose_worker_died_is_not_given_up_by_the_sweeps_of_the_next_minute(settings):
+    settings.OPERATION_MAX_REDISPATCHES = 7  # the default: half an hour with no worker for its queue
+    operation = an_operation()
+    Operation.objects.filter(pk=operation.pk).update(status="RUNNING", attempts=1)  # its worker died
+
+    for _ in range(12):  # a minute of sweeps, every JOB_SWEEP_INTERVAL (5 s), while no worker is back
+        take_orphans(Operation)
+
+    operation.refresh_from_db()
+    assert not operation.is_final, (operation.redispatches, operation.error_detail)
+
+
 def test_the_sweep_leaves_a_job_whose_message_may_still_be_on_its_way(new_job):
     job = new_job()
 

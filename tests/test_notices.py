@@ -1,13 +1,17 @@
 """Notices by email, read from Django's locmem backend: what each says, to whom, and that each is sent once."""
 
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.apps import connect_notice_dispatch
 from config.celery import app
+from domain.bookings.locks import lock_booking
 from domain.bookings.services import create_booking
 from domain.errors import DomainError
 from domain.notices.expiry_warnings import warn_expiring_bookings
@@ -17,8 +21,10 @@ from domain.notices.services import queue_notice
 from domain.notices.signals import notice_recorded
 from domain.payments.webhooks import apply_webhook_event
 from tasks.maintenance import redispatch_jobs
+from tests.support.concurrency import held_elsewhere, sessions_waiting_on_a_lock
 from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
 from tests.support.payments import booking_with_payment, expire, stored_event
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +131,39 @@ def test_a_hold_about_to_end_is_warned_once_and_no_other(ada, mailoutbox, settin
     sent(NoticeKind.BOOKING_EXPIRING, ending)
     assert mailoutbox[0].subject == f"Your hold on {ending.property.title} ends soon"
     assert ending.expires_at.strftime("%H:%M") in mailoutbox[0].body
+
+
+@contextmanager
+def hold_extended(booking, seconds: int):
+    """A payment starting: under the booking's locks its hold is extended, committed when the block ends."""
+    with transaction.atomic():
+        locked = lock_booking(booking.pk)
+        locked.expires_at += timedelta(seconds=seconds)
+        locked.save(update_fields=["expires_at"])
+        yield
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_extended_while_the_warning_waits_for_its_lock_is_not_warned_yet(ada, settings):
+    settings.BOOKING_EXPIRY_WARNING = 300
+    ending = BookingFactory(user=ada, expires_at=timezone.now() + timedelta(seconds=200))
+    warned = []
+
+    def warn():
+        try:
+            warned.append(warn_expiring_bookings())
+        finally:
+            connection.close()
+
+    with held_elsewhere(lambda: hold_extended(ending, 600), "the booking's locks"):
+        warner = threading.Thread(target=warn)
+        warner.start()
+        wait_until(lambda: sessions_waiting_on_a_lock() >= 1, 10, "the warning to wait on the booking's locks")
+    warner.join(10)
+
+    # It now ends in 800 s: warned later, BOOKING_EXPIRY_WARNING before its new end, not now.
+    assert warned == [0]
+    assert not Notice.objects.filter(kind=NoticeKind.BOOKING_EXPIRING).exists()
 
 
 def messages_on_the_notices_queue() -> int:

@@ -23,6 +23,12 @@ def take_orphans(model: type[Job]) -> list[Job]:
     message is harmless, since a run of a final job does nothing). A job
     its policy gives up on ends FAILED instead. A job whose row is locked
     right now (its run is finishing it) is left for the next sweep.
+
+    A RUNNING job taken is set PENDING: no run has it any more, and from
+    then on it waits for its `redispatch_at` as a lost message does. Left
+    RUNNING, the next sweeps would each send it again at once, and give an
+    operation up after OPERATION_MAX_REDISPATCHES sweeps (40 s) with no
+    worker back instead of the half hour its back-off gives.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -38,8 +44,9 @@ def take_orphans(model: type[Job]) -> list[Job]:
             elif job.policy().max_redispatches is not None and job.redispatches >= job.policy().max_redispatches:
                 give_up(job, f"No worker ran it in {job.redispatches + 1} dispatches.")
             else:
+                job.status = JobStatus.PENDING
                 job.redispatch_at = redispatch_after(job.redispatches + 1)
                 job.redispatches += 1
-                job.save(update_fields=["redispatches", "redispatch_at"])
+                job.save(update_fields=["status", "redispatches", "redispatch_at", *job.auto_updated_fields()])
                 again.append(job)
     return again

@@ -18,16 +18,15 @@ def warn_expiring_bookings() -> int:
     not had it; returns how many were queued.
 
     Each is decided under the booking's locks, which re-check it is still
-    PENDING and not yet past due: a payment that won the race gets no warning.
+    PENDING, not yet past due and still ending within the warning: a payment
+    that won the race gets no warning, and a hold its payment extended
+    meanwhile is warned later, before its new end.
     The unique notice per booking and kind makes a second sweep a no-op.
     """
     now = timezone.now()
+    ending = {"expires_at__gt": now, "expires_at__lte": now + timedelta(seconds=settings.BOOKING_EXPIRY_WARNING)}
     due = (
-        Booking.objects.filter(
-            status=Booking.Status.PENDING,
-            expires_at__gt=now,
-            expires_at__lte=now + timedelta(seconds=settings.BOOKING_EXPIRY_WARNING),
-        )
+        Booking.objects.filter(status=Booking.Status.PENDING, **ending)
         .exclude(notices__kind=NoticeKind.BOOKING_EXPIRING)
         .order_by("expires_at")
         .values_list("pk", flat=True)
@@ -35,7 +34,7 @@ def warn_expiring_bookings() -> int:
     warned = 0
     for booking_id in due:
         with transaction.atomic():
-            booking = lock_booking(booking_id, status=Booking.Status.PENDING, expires_at__gt=now)
+            booking = lock_booking(booking_id, status=Booking.Status.PENDING, **ending)
             if booking is not None and queue_notice(kind=NoticeKind.BOOKING_EXPIRING, booking=booking):
                 warned += 1
     return warned
