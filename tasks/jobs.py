@@ -19,7 +19,6 @@ from django.db import transaction
 
 from config import log_context
 from domain.jobs.models import Job
-from domain.jobs.runs import settle_after_error
 from domain.operations.models import Operation
 
 from .observability import log_context_headers
@@ -47,15 +46,14 @@ def runs_jobs_of(model: type[Job]):
 
 
 def run_job_task(model: type[Job], pk: str, run: Callable[[str], Job | None]) -> Job | None:
-    """The body of a job's task: `run(pk)`, and after an unexpected error (a bug,
-    the soft time limit) the job settled as its policy says, never left RUNNING."""
+    """The body of a job's task: `run(pk)`. An unexpected error (a bug, the soft time limit), which
+    the run settled as the job's policy says (domain/jobs/runs.run_job), is logged, not raised."""
     try:
         return run(pk)
     except TRANSIENT_DATABASE_ERRORS:
         raise  # retried by the task (tasks/retries.py)
     except Exception:
         logger.exception("%s %s failed with an unexpected error", model.__name__, pk)
-        settle_after_error(model, pk)
         return None
 
 

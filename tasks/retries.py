@@ -1,9 +1,5 @@
-from django.db import InterfaceError, OperationalError
+from domain.jobs.runs import TRANSIENT_DATABASE_ERRORS
 
-# A deadlock or a lost database connection is worth another try, later; the
-# record the task works on stays unfinished meanwhile, and its sweep picks it
-# up if the retries run out.
-TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_TRANSIENT_DATABASE_ERRORS = {
     "autoretry_for": TRANSIENT_DATABASE_ERRORS,
     # 1, 2, 4, 8, 16 s: a database failover of half a minute is ridden out.

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from domain.bookings.models import Booking
@@ -82,6 +82,45 @@ def test_an_unexpected_error_ends_failed_internal_error_and_is_logged(monkeypatc
     operation.refresh_from_db()
     assert (operation.status, operation.error_code) == (Operation.Status.FAILED, "internal_error")
     assert str(operation.pk) in caplog.text
+
+
+def test_an_unexpected_error_is_settled_before_its_run_lets_the_job_go(monkeypatch):
+    # Let go first, a second delivery could start a run in between (calling a
+    # payment provider in its prepare) that the settle then gave up under it.
+    operation = booking_operation()
+
+    def broken(**_):
+        raise RuntimeError("bug")
+
+    def lock_free_elsewhere() -> bool:
+        free = []
+
+        def try_lock():
+            try:
+                with runs.run_lock(Operation, operation.pk) as held:
+                    free.append(held)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=try_lock)
+        thread.start()
+        thread.join(10)
+        return free == [True]
+
+    settled_with_lock_free = []
+    settle = runs.settle_after_error
+
+    def settle_watched(model, pk):
+        settled_with_lock_free.append(lock_free_elsewhere())
+        settle(model, pk)
+
+    monkeypatch.setattr(runs, "settle_after_error", settle_watched)
+    with_booking_create(monkeypatch, apply=broken)
+    run_operation.apply(args=[str(operation.pk)])
+
+    assert settled_with_lock_free == [False]
+    operation.refresh_from_db()
+    assert (operation.status, operation.error_code) == (Operation.Status.FAILED, "internal_error")
 
 
 def test_a_transient_database_error_is_retried(monkeypatch):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from .liveness import run_lock
@@ -15,6 +15,11 @@ from .models import UNFINISHED_STATUSES, Job, JobStatus, redispatch_after
 logger = logging.getLogger(__name__)
 
 J = TypeVar("J", bound=Job)
+
+# A deadlock or a lost database connection is worth another try, later; the
+# job stays unfinished meanwhile, and the sweep picks it up if the retries
+# run out (tasks/retries.py).
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def run_job(
@@ -34,6 +39,11 @@ def run_job(
     holds the job's row lock and must save the job final (`record_final`),
     so that the change and the job's final state commit together and of two
     runs only the first changes anything.
+
+    An unexpected error in either (a bug, the soft time limit) settles the
+    job as its policy says (`settle_after_error`), never left RUNNING, and is
+    raised on; a transient database error is raised as it is, for the task
+    to try again.
     """
     with run_lock(model, pk) as held:
         if not held:
@@ -42,14 +52,23 @@ def run_job(
         claimed = claim(model, pk)
         if claimed is None:
             return None
-        prepared = prepare(claimed) if prepare is not None else None
-        with transaction.atomic():
-            job = model.for_run().select_for_update(of=("self",)).get(pk=pk)
-            if job.is_final:
-                return None
-            # Registered before the work's own after-commit callbacks: the waiting client hears first.
-            job.announce_after_commit()
-            finish(job, prepared)
+        try:
+            prepared = prepare(claimed) if prepare is not None else None
+            with transaction.atomic():
+                job = model.for_run().select_for_update(of=("self",)).get(pk=pk)
+                if job.is_final:
+                    return None
+                # Registered before the work's own after-commit callbacks: the waiting client hears first.
+                job.announce_after_commit()
+                finish(job, prepared)
+        except TRANSIENT_DATABASE_ERRORS:
+            raise  # the task tries again; the job stays RUNNING meanwhile
+        except Exception:
+            # Settled while this run still holds the lock: let go first, a
+            # second delivery could start a run (its prepare calling a payment
+            # provider) that this settle would then give up under it.
+            settle_after_error(model, pk)
+            raise
         return job
 
 
