@@ -5,6 +5,7 @@ var/ (SQLite, a file cache, Kombu's filesystem broker) so that web, worker and
 beat work as separate processes on a machine with nothing installed.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +29,16 @@ VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+def _secret(name: str) -> str:
+    """The variable `name` exactly as set (by the environment or .env), else "".
+
+    Not env(): django-environ reads a value starting with "$" as the name of
+    another variable, and a random secret (get_random_secret_key's alphabet
+    has "$") may well start with one.
+    """
+    return os.environ.get(name, "")
+
+
 def _kept_secret(name: str, generate: bool = True) -> str:
     """The secret `name` from the environment, else (if `generate`) one made once and kept under var/.
 
@@ -35,7 +46,7 @@ def _kept_secret(name: str, generate: bool = True) -> str:
     commands on this machine and survives restarts, without a guessable
     default in the code.
     """
-    if value := env(name, default=""):
+    if value := _secret(name):
         return value
     if not generate:
         return ""
@@ -373,7 +384,7 @@ if LONG_POLL_MAX_WAITERS >= WEB_THREADS:
 # --- Payments -------------------------------------------------------------
 # The simulation only reports its mode from it (livemode); a real integration
 # calls Stripe with it.
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY")
 # Webhook signing secrets: required with DEBUG off (checked at start-up). In
 # development they are made once under var/, so that the server and
 # `manage.py send_webhook` sign and verify with the same ones.
@@ -556,7 +567,7 @@ LOGGING = {
 # --- Metrics (Prometheus) -------------------------------------------------
 # GET /metrics answers the private network only, unless this is set: then
 # only `Authorization: Bearer <METRICS_TOKEN>`, from anywhere.
-METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_TOKEN = _secret("METRICS_TOKEN")
 # Seconds back that luxestate_operations counts final operations.
 METRICS_FINISHED_WINDOW = env.int("METRICS_FINISHED_WINDOW", default=3600)
 # The queues whose length luxestate_celery_queue_length reports (Redis broker).

@@ -91,17 +91,24 @@ def dispatch(job: Job, *, expires: int | None = None) -> bool:
     Returns whether the message was sent. A failure is logged, never raised.
     """
     if breaker.is_open():
-        logger.warning("broker unavailable: %s %s left to the sweep", type(job).__name__, job.pk)
-        return False
+        return _left_to_the_sweep(job)
+    task = JOB_TASKS[type(job)]
     try:
-        JOB_TASKS[type(job)].apply_async(
-            args=[str(job.pk)],
-            queue=job.queue,
-            expires=expires,
-            retry=True,
-            retry_policy=PUBLISH_RETRY_POLICY,
-            headers=log_context_of(job),
-        )
+        # Celery's pool has broker_pool_limit producers, fewer than a web process's threads: with a
+        # hung broker the others would wait for one, each then to wait its own deadline. A thread
+        # waits for one that long at most, and publishes only if nobody's publish failed meanwhile.
+        with task.app.producer_pool.acquire(block=True, timeout=settings.BROKER_PUBLISH_TIMEOUT) as producer:
+            if breaker.is_open():
+                return _left_to_the_sweep(job)
+            task.apply_async(
+                args=[str(job.pk)],
+                queue=job.queue,
+                expires=expires,
+                retry=True,
+                retry_policy=PUBLISH_RETRY_POLICY,
+                headers=log_context_of(job),
+                producer=producer,
+            )
     except Exception:
         breaker.trip()
         logger.exception(
@@ -112,6 +119,11 @@ def dispatch(job: Job, *, expires: int | None = None) -> bool:
         )
         return False
     return True
+
+
+def _left_to_the_sweep(job: Job) -> bool:
+    logger.warning("broker unavailable: %s %s left to the sweep", type(job).__name__, job.pk)
+    return False
 
 
 def dispatch_after_commit(job: Job) -> None:

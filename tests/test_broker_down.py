@@ -5,10 +5,14 @@ import time
 import pytest
 from django.utils import timezone
 
+from config.celery import app
+from domain.notices.models import Notice
 from domain.operations.models import Operation
 from domain.payments.models import WebhookEvent
+from tasks.jobs import dispatch
 from tasks.maintenance import redispatch_jobs
 from tests.support.clients import BOOKING_CREATE_URL, wait_for_operation
+from tests.support.concurrency import run_at_once
 from tests.support.factories import PropertyFactory
 from tests.support.network import silent_listener
 from tests.support.payments import booking_with_payment, post_webhook, webhook_body
@@ -69,6 +73,18 @@ def test_a_hung_broker_costs_one_request_the_publish_deadline_and_the_next_ones_
     assert 0.3 < first < settings.BROKER_PUBLISH_TIMEOUT + 0.5  # it did wait, and no longer than the deadline
     assert all(took < 0.2 for took in later), later  # the breaker is open: no publish tried
     assert set(Operation.objects.values_list("status", flat=True)) == {Operation.Status.PENDING}
+
+
+def test_publishes_at_once_into_a_hung_broker_each_end_within_the_deadline(hung_broker, settings):
+    # More at once than Celery's pool has producers (broker_pool_limit), as a gunicorn process's
+    # threads can be: a thread that waited for a producer must not then wait its own deadline too.
+    at_once = 4 * app.conf.broker_pool_limit
+
+    answers = run_at_once([lambda: timed(lambda: dispatch(Notice())) for _ in range(at_once)])
+
+    assert [sent for sent, _ in answers] == [False] * at_once
+    slowest = max(took for _, took in answers)
+    assert slowest < settings.BROKER_PUBLISH_TIMEOUT + 0.5, sorted(took for _, took in answers)
 
 
 def test_a_webhook_is_acknowledged_within_the_deadline_when_the_broker_hangs(

@@ -2,7 +2,9 @@
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
 from django.core.management.utils import get_random_secret_key
 
 from tests.support.startup import start_django
@@ -35,3 +37,17 @@ def test_the_documented_production_values_pass_the_deploy_check(tmp_path: Path):
     assert {"DEBUG", "NUM_PROXIES", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"} <= set(values)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "System check identified no issues" in checked.stdout
+
+
+@pytest.mark.django_db
+def test_the_compose_health_check_of_web_is_answered_when_allowed_hosts_names_the_sites_host(client, settings):
+    compose = (REPO / "deploy" / "docker-compose.yml").read_text()
+    # As docker compose substitutes it, for an operator who set ALLOWED_HOSTS=api.example.com.
+    allowed = re.search(r"^  ALLOWED_HOSTS: (.+)$", compose, flags=re.MULTILINE).group(1)
+    settings.ALLOWED_HOSTS = re.sub(r"\$\{ALLOWED_HOSTS:-[^}]*\}", "api.example.com", allowed).split(",")
+    web = compose.split("\n  web:\n", 1)[1].split("\n\n", 1)[0]
+    url = urlsplit(re.search(r"urlopen\('([^']+)'", web).group(1))
+
+    response = client.get(url.path, HTTP_HOST=url.netloc)
+
+    assert response.status_code == 200, response.content

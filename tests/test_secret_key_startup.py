@@ -23,3 +23,25 @@ def test_development_makes_one_key_for_every_process(tmp_path):
     assert len(key) >= 50
     assert second.stdout == first.stdout
     assert (tmp_path / "secret_key").read_text().strip() == key
+
+
+def test_secrets_starting_with_a_dollar_sign_are_used_as_they_are_written(tmp_path):
+    # django.core.management.utils.get_random_secret_key, which .env.example recommends, draws from an
+    # alphabet with "$" in it: one key in fifty starts with one.
+    secrets = {
+        "SECRET_KEY": "$k9x!b2@qq-startup-test-key",
+        "STRIPE_WEBHOOK_SECRET": "$HOME",
+        "BKASH_WEBHOOK_SECRET": "$bkash-secret",
+        "STRIPE_SECRET_KEY": "$sk_test",
+        "METRICS_TOKEN": "$scrape-token",
+    }
+    show = (
+        "shell",
+        "-c",
+        f"from django.conf import settings; print(*(getattr(settings, name) for name in {list(secrets)}))",
+    )
+
+    started = start_django(tmp_path, *show, DEBUG="false", **secrets)
+
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.split()[-len(secrets) :] == list(secrets.values())
