@@ -29,8 +29,9 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@
 
 # A development command, so DEBUG is on unless the environment or .env sets it
-# (with DEBUG off SECRET_KEY and the webhook secrets are mandatory).
-run: export DEBUG ?= $(or $(shell sed -n 's/^DEBUG=//p' .env 2>/dev/null),true)
+# (with DEBUG off SECRET_KEY and the webhook secrets are mandatory); its quotes,
+# if .env has any, are dropped, as django-environ drops them.
+run: export DEBUG ?= $(or $(shell sed -n 's/^DEBUG=//p' .env 2>/dev/null | tr -d "\"'"),true)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_catalog
