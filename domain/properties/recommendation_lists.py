@@ -203,8 +203,12 @@ class CachedList(Sequence):
         if stop <= start:
             return []
         ready, ids = _keys(self.category_id)[:2]
-        members = cache_redis().eval(_PAGE, 2, ready, ids, start, stop - 1)
-        if members is None:  # dropped since it was counted: from the database
+        try:
+            members = cache_redis().eval(_PAGE, 2, ready, ids, start, stop - 1)
+        except RedisError:  # failed since it counted the list: a miss, as a failed count is
+            logger.error("recommendations: reading a page failed, answering from the database", exc_info=True)
+            members = None
+        if members is None:  # dropped since it was counted, or unreadable: from the database
             return list(self._fallback()[index])
         return [int(m) for m in members]
 
