@@ -18,6 +18,8 @@ raw client; not Redis Cluster safe: the scripts name keys they compute):
   ticket, score and listing categories of the newest state applied (one
   hash field each per property ever updated: a few megabytes for 100,000;
   kept when the lists are dropped, since an update in flight relies on them).
+  A ticket is always above the applied one, so the cache evicting `tickets`
+  alone does not make every later update look older than the applied state.
 
 The races, and why each ends right:
 
@@ -170,6 +172,23 @@ return 1
 """
 
 
+# ARGV: prefix, then the members; the tickets, in that order.
+_TAKE_TICKETS = """
+local tickets = {}
+for i = 2, #ARGV do
+    local ticket = redis.call('HINCRBY', ARGV[1] .. ':tickets', ARGV[i], 1)
+    local state = redis.call('HGET', ARGV[1] .. ':applied', ARGV[i])
+    local applied = state and tonumber(string.match(state, '^(%d+) '))
+    if applied and applied >= ticket then
+        ticket = applied + 1
+        redis.call('HSET', ARGV[1] .. ':tickets', ARGV[i], ticket)
+    end
+    tickets[#tickets + 1] = ticket
+end
+return tickets
+"""
+
+
 def _keys(category_id: int) -> tuple[str, str, str]:
     return (
         f"{KEY_PREFIX}:ready:{category_id}",
@@ -272,11 +291,14 @@ class ListingChange:
 
 
 def take_tickets(property_ids: Sequence[int]) -> dict[int, int]:
-    """A ticket per property, taken before its row is read: the highest ticket read the newest row."""
-    pipeline = cache_redis().pipeline(transaction=False)
-    for property_id in property_ids:
-        pipeline.hincrby(f"{KEY_PREFIX}:tickets", member(property_id), 1)
-    return dict(zip(property_ids, pipeline.execute(), strict=True))
+    """A ticket per property, taken before its row is read: the highest ticket read the newest row.
+
+    Each is above the ticket of the newest state applied, even when the `tickets` hash was lost and
+    `applied` kept (the cache's Redis may evict one key and not the other): a count started again
+    from 1 would make every later update an "older one landing late", and re-apply a stale state.
+    """
+    tickets = cache_redis().eval(_TAKE_TICKETS, 0, KEY_PREFIX, *map(member, property_ids))
+    return dict(zip(property_ids, tickets, strict=True))
 
 
 def apply_changes(*, changes: Sequence[ListingChange], tickets: dict[int, int]) -> None:
