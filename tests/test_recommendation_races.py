@@ -215,3 +215,15 @@ def test_updates_after_the_tickets_were_evicted_but_not_the_applied_states_still
 
     assert prop.pk not in listed(root.id)
     assert listed(root.id) == expected_ids(root)
+
+
+def test_a_list_evicted_without_its_complete_mark_is_rebuilt_not_served_empty(branch):
+    root, _, props = branch
+    # The cache's Redis evicts keys (allkeys-lru in deploy/docker-compose.yml): the list, say, not its mark.
+    cache_redis().delete(recommendation_lists._keys(root.id)[1])
+
+    assert listed(root.id) == expected_ids(root)
+    toggle(props[0].pk)  # an update meanwhile must not leave a partial list behind
+    assert listed(root.id) == expected_ids(root)
+    assert list_is_cached(root.id)
+    assert listed(root.id) == expected_ids(root)

@@ -7,7 +7,9 @@ raw client; not Redis Cluster safe: the scripts name keys they compute):
   digits, score its `created_at` in whole microseconds since the epoch, as
   the database computes it (epoch.py; exact in a double until the year 2255).
   ZREVRANGE orders by score, then ties by member, both descending:
-  `-created_at, -id`, the database's order.
+  `-created_at, -id`, the database's order. Every stored list also holds
+  SENTINEL, scored -inf: a list found without it was evicted (the cache's
+  Redis evicts keys), which makes it incomplete whatever its mark says.
 - `ready:<category>`: `ok` while the list is complete; `b:<token>` while one
   request builds it; absent otherwise (never built, expired, dropped). Only a
   list marked `ok` is read or updated: adding to a list that is not complete
@@ -63,7 +65,7 @@ from domain.cache_redis import cache_redis
 logger = logging.getLogger(__name__)
 
 # Bump the version when a key changes meaning: old keys are then never read.
-KEY_PREFIX = "recommendations:v2"
+KEY_PREFIX = "recommendations:v3"
 # A backstop only: updates keep the lists exact, this bounds one that was lost.
 LIST_TIMEOUT = 10 * 60
 # Longer than computing the largest subtree takes.
@@ -80,17 +82,39 @@ def member(property_id: int) -> str:
     return f"{property_id:0{ID_DIGITS}d}"
 
 
-# count, or -1 when the list is not complete.
-_COUNT = """
-if redis.call('GET', KEYS[1]) ~= 'ok' then return -1 end
-return redis.call('ZCARD', KEYS[2])
+# The member every stored list holds besides its properties' (no property has the id 0), scored below
+# them all: a list marked complete without it was evicted by the cache's Redis (allkeys-lru), which
+# may take the list and leave its mark, and is not complete. (An empty sorted set has no key, so
+# without it an evicted list and an empty one look the same.)
+SENTINEL = member(0)
+# Lua: whether the complete mark `ready` ('ok') still has its list `list`; if not, the mark is
+# deleted, so that the next miss can build the list again.
+_INTACT = f"""
+local function intact(ready, list)
+    if redis.call('ZSCORE', list, '{SENTINEL}') then return true end
+    redis.call('DEL', ready)
+    return false
+end
 """
 
-# the page's members, or false when the list is not complete.
-_PAGE = """
-if redis.call('GET', KEYS[1]) ~= 'ok' then return false end
+# count, or -1 when the list is not complete.
+_COUNT = (
+    _INTACT
+    + """
+if redis.call('GET', KEYS[1]) ~= 'ok' or not intact(KEYS[1], KEYS[2]) then return -1 end
+return redis.call('ZCARD', KEYS[2]) - 1
+"""
+)
+
+# the page's members (the sentinel among them, past the last property), or false when the list is not
+# complete.
+_PAGE = (
+    _INTACT
+    + """
+if redis.call('GET', KEYS[1]) ~= 'ok' or not intact(KEYS[1], KEYS[2]) then return false end
 return redis.call('ZREVRANGE', KEYS[2], ARGV[1], ARGV[2])
 """
+)
 
 # KEYS: ready, list, touched, snapshot; ARGV: prefix, token, the mark's and the list's timeouts in ms.
 _STORE = """
@@ -128,7 +152,9 @@ return 1
 # ARGV: prefix, build timeout in ms, then per property: member, ticket, score,
 # listing categories (comma-separated; empty: not listed), other categories
 # it may be listed in.
-_UPDATE = """
+_UPDATE = (
+    _INTACT
+    + """
 local prefix = ARGV[1]
 local function split(text, into)
     for category in string.gmatch(text, '%d+') do into[category] = true end
@@ -156,7 +182,9 @@ for i = 3, #ARGV, 5 do
     for category in pairs(touched) do
         local ready = redis.call('GET', prefix .. ':ready:' .. category)
         if ready == 'ok' then
-            if newest[category] then
+            if not intact(prefix .. ':ready:' .. category, prefix .. ':list:' .. category) then
+                -- evicted: adding to it would make a partial list; the next miss builds it again
+            elseif newest[category] then
                 redis.call('ZADD', prefix .. ':list:' .. category, at, property)
             else
                 redis.call('ZREM', prefix .. ':list:' .. category, property)
@@ -170,6 +198,7 @@ for i = 3, #ARGV, 5 do
 end
 return 1
 """
+)
 
 
 # ARGV: prefix, then the members; the tickets, in that order.
@@ -229,7 +258,8 @@ class CachedList(Sequence):
             members = None
         if members is None:  # dropped since it was counted, or unreadable: from the database
             return list(self._fallback()[index])
-        return [int(m) for m in members]
+        # The sentinel is past the last property: reached when the list shrank since it was counted.
+        return [property_id for property_id in map(int, members) if property_id != 0]
 
 
 def cached_list(*, category_id: int, fallback) -> CachedList | None:
@@ -261,7 +291,7 @@ def store_build(*, category_id: int, token: str, rows: Iterable[tuple[int, int]]
     snapshot = f"{KEY_PREFIX}:build:{category_id}:{token}"
     connection = cache_redis()
     pipeline = connection.pipeline(transaction=False)
-    chunk: dict[str, int] = {}
+    chunk: dict[str, int | str] = {SENTINEL: "-inf"}
     for property_id, property_score in rows:
         chunk[member(property_id)] = property_score
         if len(chunk) == SNAPSHOT_CHUNK:
