@@ -23,7 +23,7 @@ from domain.properties.recommendations import (
     recommended_property_ids,
     update_recommendations_for_properties,
 )
-from domain.properties.services import move_category, set_property_availability
+from domain.properties.services import move_category, save_property_edit, set_property_availability
 from tests.support.factories import CategoryFactory, PropertyFactory, create_properties
 from tests.support.recommendations import expected_ids, file_cache_at, get_recommended, list_is_cached, recommended_ids
 
@@ -431,3 +431,16 @@ def test_a_booking_committed_during_a_computation_is_not_lost_by_it(monkeypatch,
         monkeypatch.setattr(recommendations, "compute_recommended_rows", compute)
 
         assert list(recommended_property_ids(root.id)[:]) == [kept.pk]
+
+
+def test_a_staff_edit_reactivating_a_property_freed_after_its_form_was_read_lists_it(api_client, tree, commit):
+    prop = commit(PropertyFactory, category=tree.a1, status=Property.Status.INACTIVE, is_available=False)
+    form_copy = Property.objects.get(pk=prop.pk)  # the edit form reads the row while a booking holds it
+    commit(set_property_availability, [prop.pk], available=True)  # the booking ends meanwhile
+    warm(api_client, tree)
+
+    form_copy.status = Property.Status.ACTIVE
+    commit(save_property_edit, prop=form_copy)
+
+    assert recommended_ids(api_client, tree.a.id) == [prop.id]
+    assert_every_list_fresh(api_client, tree)

@@ -200,3 +200,30 @@ def test_a_stored_list_outlives_its_complete_mark(branch):
 
     # Were the list to expire first, the mark would serve it as empty.
     assert connection.pttl(ids) > connection.pttl(ready) > 0
+
+
+def test_updates_after_the_tickets_were_evicted_but_not_the_applied_states_still_land(branch):
+    root, _, props = branch
+    prop = props[0]
+    toggle(prop.pk)  # booked
+    toggle(prop.pk)  # released: the newest state applied is its second ticket's
+    # The cache's Redis evicts keys (allkeys-lru in deploy/docker-compose.yml): the tickets' hash alone,
+    # say, the applied states being read more lately.
+    cache_redis().delete(f"{recommendation_lists.KEY_PREFIX}:tickets")
+
+    toggle(prop.pk)  # booked again
+
+    assert prop.pk not in listed(root.id)
+    assert listed(root.id) == expected_ids(root)
+
+
+def test_a_list_evicted_without_its_complete_mark_is_rebuilt_not_served_empty(branch):
+    root, _, props = branch
+    # The cache's Redis evicts keys (allkeys-lru in deploy/docker-compose.yml): the list, say, not its mark.
+    cache_redis().delete(recommendation_lists._keys(root.id)[1])
+
+    assert listed(root.id) == expected_ids(root)
+    toggle(props[0].pk)  # an update meanwhile must not leave a partial list behind
+    assert listed(root.id) == expected_ids(root)
+    assert list_is_cached(root.id)
+    assert listed(root.id) == expected_ids(root)

@@ -321,3 +321,23 @@ def test_the_file_cache_of_the_embedded_stack_works_too(api_client, tmp_path, dj
         assert cache.get(ids_key(category.id)) == [listed.id]
 
     assert [row["id"] for row in hit.json()["results"]] == [listed.id]
+
+
+@pytest.mark.django_db
+def test_a_page_read_refused_by_redis_after_the_count_answers_from_the_database(api_client, own_redis, caplog):
+    port = own_redis
+    category = CategoryFactory()
+    listed = PropertyFactory(category=category)
+
+    with override_settings(CACHES=redis_cache_at(port)), caplog.at_level(logging.ERROR):
+        assert get_recommended(api_client, category.id).json()["count"] == 1
+        assert list_is_cached(category.id)
+        # The count still answers, the page's read fails: Redis failing between the two round trips.
+        subprocess.run(
+            ["redis-cli", "-p", str(port), "ACL", "SETUSER", "default", "-zrevrange"], check=True, capture_output=True
+        )
+
+        response = get_recommended(api_client, category.id)
+
+    assert response.status_code == 200, response.content
+    assert [row["id"] for row in response.json()["results"]] == [listed.id]

@@ -7,7 +7,9 @@ raw client; not Redis Cluster safe: the scripts name keys they compute):
   digits, score its `created_at` in whole microseconds since the epoch, as
   the database computes it (epoch.py; exact in a double until the year 2255).
   ZREVRANGE orders by score, then ties by member, both descending:
-  `-created_at, -id`, the database's order.
+  `-created_at, -id`, the database's order. Every stored list also holds
+  SENTINEL, scored -inf: a list found without it was evicted (the cache's
+  Redis evicts keys), which makes it incomplete whatever its mark says.
 - `ready:<category>`: `ok` while the list is complete; `b:<token>` while one
   request builds it; absent otherwise (never built, expired, dropped). Only a
   list marked `ok` is read or updated: adding to a list that is not complete
@@ -18,6 +20,8 @@ raw client; not Redis Cluster safe: the scripts name keys they compute):
   ticket, score and listing categories of the newest state applied (one
   hash field each per property ever updated: a few megabytes for 100,000;
   kept when the lists are dropped, since an update in flight relies on them).
+  A ticket is always above the applied one, so the cache evicting `tickets`
+  alone does not make every later update look older than the applied state.
 
 The races, and why each ends right:
 
@@ -61,7 +65,7 @@ from domain.cache_redis import cache_redis
 logger = logging.getLogger(__name__)
 
 # Bump the version when a key changes meaning: old keys are then never read.
-KEY_PREFIX = "recommendations:v2"
+KEY_PREFIX = "recommendations:v3"
 # A backstop only: updates keep the lists exact, this bounds one that was lost.
 LIST_TIMEOUT = 10 * 60
 # Longer than computing the largest subtree takes.
@@ -78,17 +82,39 @@ def member(property_id: int) -> str:
     return f"{property_id:0{ID_DIGITS}d}"
 
 
-# count, or -1 when the list is not complete.
-_COUNT = """
-if redis.call('GET', KEYS[1]) ~= 'ok' then return -1 end
-return redis.call('ZCARD', KEYS[2])
+# The member every stored list holds besides its properties' (no property has the id 0), scored below
+# them all: a list marked complete without it was evicted by the cache's Redis (allkeys-lru), which
+# may take the list and leave its mark, and is not complete. (An empty sorted set has no key, so
+# without it an evicted list and an empty one look the same.)
+SENTINEL = member(0)
+# Lua: whether the complete mark `ready` ('ok') still has its list `list`; if not, the mark is
+# deleted, so that the next miss can build the list again.
+_INTACT = f"""
+local function intact(ready, list)
+    if redis.call('ZSCORE', list, '{SENTINEL}') then return true end
+    redis.call('DEL', ready)
+    return false
+end
 """
 
-# the page's members, or false when the list is not complete.
-_PAGE = """
-if redis.call('GET', KEYS[1]) ~= 'ok' then return false end
+# count, or -1 when the list is not complete.
+_COUNT = (
+    _INTACT
+    + """
+if redis.call('GET', KEYS[1]) ~= 'ok' or not intact(KEYS[1], KEYS[2]) then return -1 end
+return redis.call('ZCARD', KEYS[2]) - 1
+"""
+)
+
+# the page's members (the sentinel among them, past the last property), or false when the list is not
+# complete.
+_PAGE = (
+    _INTACT
+    + """
+if redis.call('GET', KEYS[1]) ~= 'ok' or not intact(KEYS[1], KEYS[2]) then return false end
 return redis.call('ZREVRANGE', KEYS[2], ARGV[1], ARGV[2])
 """
+)
 
 # KEYS: ready, list, touched, snapshot; ARGV: prefix, token, the mark's and the list's timeouts in ms.
 _STORE = """
@@ -126,7 +152,9 @@ return 1
 # ARGV: prefix, build timeout in ms, then per property: member, ticket, score,
 # listing categories (comma-separated; empty: not listed), other categories
 # it may be listed in.
-_UPDATE = """
+_UPDATE = (
+    _INTACT
+    + """
 local prefix = ARGV[1]
 local function split(text, into)
     for category in string.gmatch(text, '%d+') do into[category] = true end
@@ -154,7 +182,9 @@ for i = 3, #ARGV, 5 do
     for category in pairs(touched) do
         local ready = redis.call('GET', prefix .. ':ready:' .. category)
         if ready == 'ok' then
-            if newest[category] then
+            if not intact(prefix .. ':ready:' .. category, prefix .. ':list:' .. category) then
+                -- evicted: adding to it would make a partial list; the next miss builds it again
+            elseif newest[category] then
                 redis.call('ZADD', prefix .. ':list:' .. category, at, property)
             else
                 redis.call('ZREM', prefix .. ':list:' .. category, property)
@@ -167,6 +197,24 @@ for i = 3, #ARGV, 5 do
     end
 end
 return 1
+"""
+)
+
+
+# ARGV: prefix, then the members; the tickets, in that order.
+_TAKE_TICKETS = """
+local tickets = {}
+for i = 2, #ARGV do
+    local ticket = redis.call('HINCRBY', ARGV[1] .. ':tickets', ARGV[i], 1)
+    local state = redis.call('HGET', ARGV[1] .. ':applied', ARGV[i])
+    local applied = state and tonumber(string.match(state, '^(%d+) '))
+    if applied and applied >= ticket then
+        ticket = applied + 1
+        redis.call('HSET', ARGV[1] .. ':tickets', ARGV[i], ticket)
+    end
+    tickets[#tickets + 1] = ticket
+end
+return tickets
 """
 
 
@@ -203,10 +251,15 @@ class CachedList(Sequence):
         if stop <= start:
             return []
         ready, ids = _keys(self.category_id)[:2]
-        members = cache_redis().eval(_PAGE, 2, ready, ids, start, stop - 1)
-        if members is None:  # dropped since it was counted: from the database
+        try:
+            members = cache_redis().eval(_PAGE, 2, ready, ids, start, stop - 1)
+        except RedisError:  # failed since it counted the list: a miss, as a failed count is
+            logger.error("recommendations: reading a page failed, answering from the database", exc_info=True)
+            members = None
+        if members is None:  # dropped since it was counted, or unreadable: from the database
             return list(self._fallback()[index])
-        return [int(m) for m in members]
+        # The sentinel is past the last property: reached when the list shrank since it was counted.
+        return [property_id for property_id in map(int, members) if property_id != 0]
 
 
 def cached_list(*, category_id: int, fallback) -> CachedList | None:
@@ -238,7 +291,7 @@ def store_build(*, category_id: int, token: str, rows: Iterable[tuple[int, int]]
     snapshot = f"{KEY_PREFIX}:build:{category_id}:{token}"
     connection = cache_redis()
     pipeline = connection.pipeline(transaction=False)
-    chunk: dict[str, int] = {}
+    chunk: dict[str, int | str] = {SENTINEL: "-inf"}
     for property_id, property_score in rows:
         chunk[member(property_id)] = property_score
         if len(chunk) == SNAPSHOT_CHUNK:
@@ -268,11 +321,14 @@ class ListingChange:
 
 
 def take_tickets(property_ids: Sequence[int]) -> dict[int, int]:
-    """A ticket per property, taken before its row is read: the highest ticket read the newest row."""
-    pipeline = cache_redis().pipeline(transaction=False)
-    for property_id in property_ids:
-        pipeline.hincrby(f"{KEY_PREFIX}:tickets", member(property_id), 1)
-    return dict(zip(property_ids, pipeline.execute(), strict=True))
+    """A ticket per property, taken before its row is read: the highest ticket read the newest row.
+
+    Each is above the ticket of the newest state applied, even when the `tickets` hash was lost and
+    `applied` kept (the cache's Redis may evict one key and not the other): a count started again
+    from 1 would make every later update an "older one landing late", and re-apply a stale state.
+    """
+    tickets = cache_redis().eval(_TAKE_TICKETS, 0, KEY_PREFIX, *map(member, property_ids))
+    return dict(zip(property_ids, tickets, strict=True))
 
 
 def apply_changes(*, changes: Sequence[ListingChange], tickets: dict[int, int]) -> None:

@@ -30,13 +30,29 @@ def remember_property_listing(sender, instance, **kwargs):
     row = None
     if not instance._state.adding:
         row = Property.objects.filter(pk=instance.pk).values_list(*LISTING_FIELDS).first()
-    instance._listing_before_save = _listing(*row) if row else None
+    instance._listing_row_before_save = row
+
+
+def _saved(field_name: str, update_fields) -> bool:
+    """Whether a save with `update_fields` (None: every field) writes the field `field_name`."""
+    if update_fields is None:
+        return True
+    field = Property._meta.get_field(field_name)
+    return field.name in update_fields or field.attname in update_fields
 
 
 @receiver(post_save, sender=Property)
-def update_on_property_save(sender, instance, **kwargs):
-    before = instance._listing_before_save
-    after = _listing(*(getattr(instance, field) for field in LISTING_FIELDS))
+def update_on_property_save(sender, instance, update_fields=None, **kwargs):
+    row = instance._listing_row_before_save
+    before = _listing(*row) if row else None
+    # A field the save did not write keeps the row's value, not the instance's memory of it, which can
+    # be stale (an edit form read before a booking ended): judged by it, a re-activation could be missed.
+    after = _listing(
+        *(
+            getattr(instance, field) if row is None or _saved(field, update_fields) else row[index]
+            for index, field in enumerate(LISTING_FIELDS)
+        )
+    )
     if before != after:
         # The lists of the category it left may still hold it.
         update_recommendations_for_properties([instance.pk], previous_category_ids=[before[0]] if before else [])
