@@ -3,6 +3,8 @@ from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Upper
 
+from domain.errors import DomainError, ErrorCode
+
 from .slugs import save_with_unique_slug
 
 CATEGORY_LOOP_MESSAGE = "A category cannot be moved under itself or one of its descendants."
@@ -30,8 +32,6 @@ class Category(models.Model):
         """The form's check of a move, under the locks move_category takes: in the admin, whose change view
         is one transaction, they are held until the form's save, so two forms moving at once take turns."""
         if self.pk is not None and self.parent_id is not None:
-            from domain.errors import DomainError, ErrorCode
-
             from .services import check_category_move  # services import this module
 
             try:
