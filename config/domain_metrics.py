@@ -4,6 +4,7 @@ Each is one bounded query over a partial index: the unfinished jobs (the
 backlog), the operations finished within METRICS_FINISHED_WINDOW, and the
 bookings that hold a property (at most one per property). Bookings that
 ended are history and grow without bound, so they are not counted here.
+The database's gauges of one scrape are read from one snapshot: they agree.
 A dependency that does not answer drops its gauges from this scrape (and is
 logged) instead of failing the whole scrape: Prometheus would read that as
 the web process being down.
@@ -13,7 +14,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client import CollectorRegistry
@@ -102,16 +103,36 @@ def celery_queue_lengths() -> GaugeMetricFamily | None:
 DATABASE_GAUGES = (operations, oldest_unfinished_operation, unapplied_webhook_events, bookings)
 
 
+def database_gauges() -> list[GaugeMetricFamily]:
+    """The database's gauges, read from one snapshot, so that they agree with each other (read one by
+    one, a booking whose run committed in between could be counted while its operation still looked
+    RUNNING). A gauge whose query fails is dropped, the others kept; the database down drops them all."""
+    families = []
+    # Unless a transaction of the caller's is open already (its snapshot rules then), this one's first
+    # statement sets its isolation; SQLite's transactions read one snapshot anyway.
+    own_transaction = not connection.in_atomic_block
+    try:
+        with transaction.atomic():
+            if own_transaction and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            for gauge in DATABASE_GAUGES:
+                try:
+                    with transaction.atomic():  # a savepoint: a failed query leaves the snapshot usable
+                        families.append(gauge())
+                except DatabaseError:
+                    logger.exception("metrics: %s not read from the database", gauge.__name__)
+    except DatabaseError:
+        logger.exception("metrics: the database's gauges not read")
+    return families
+
+
 class DomainCollector:
     def describe(self):
         return []  # nothing read at registration: the database may not be there yet
 
     def collect(self):
-        for gauge in DATABASE_GAUGES:
-            try:
-                yield gauge()
-            except DatabaseError:
-                logger.exception("metrics: %s not read from the database", gauge.__name__)
+        yield from database_gauges()
         try:
             if (family := celery_queue_lengths()) is not None:
                 yield family
