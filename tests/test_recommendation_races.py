@@ -11,10 +11,11 @@ from django.db import transaction
 from django.test import override_settings
 
 from domain.cache_redis import cache_redis
+from domain.errors import DomainError
 from domain.properties import recommendation_lists, recommendations
 from domain.properties.models import Property
 from domain.properties.recommendations import evict_recommendations_for_categories, recommended_property_ids
-from domain.properties.services import set_property_availability
+from domain.properties.services import move_category, set_property_availability
 from domain.properties.tree import ancestor_ids
 from tests.support.concurrency import run_at_once
 from tests.support.factories import CategoryFactory, PropertyFactory, create_properties
@@ -125,6 +126,74 @@ def test_a_build_whose_list_was_dropped_meanwhile_discards_itself(branch):
 
     assert not recommendation_lists.store_build(category_id=root.id, token=token, rows=snapshot)
     assert not list_is_cached(root.id)
+
+
+def test_a_build_whose_read_failed_gives_up_its_mark_and_no_other_builds(branch):
+    root, _, _ = branch
+    missing = root.id + 1000
+    other_build = recommendation_lists.begin_build(category_id=missing + 1)
+
+    with pytest.raises(DomainError):
+        listed(missing)  # category_not_found, after it marked the build
+
+    assert recommendation_lists.begin_build(category_id=missing) is not None  # the mark was given up
+    recommendation_lists.abandon_build(category_id=missing + 1, token="not-its-token")
+    assert recommendation_lists.begin_build(category_id=missing + 1) is None  # still the other build's
+    assert other_build is not None
+
+
+def test_an_update_that_read_the_tree_before_a_move_committed_does_not_put_its_property_back_under_the_old_parent(
+    branch, monkeypatch
+):
+    root, leaf, props = branch
+    middle = leaf.parent
+    other_root = CategoryFactory()
+    prop = props[0]
+    toggle(prop.pk)  # booked: in no list
+    listed(middle.id), listed(other_root.id)
+    read_lineage = recommendations.ancestor_ids_of_each
+    moved = []
+
+    def lineage_then_a_move(category_ids):
+        lineage = read_lineage(category_ids)
+        if not moved:  # the leaf moves, and the lists it left are built again, before this update lands
+            moved.append(run_at_once([lambda: move_category(category=leaf, parent=other_root)]))
+            assert prop.pk not in listed(middle.id) and prop.pk in listed(other_root.id)
+        return lineage
+
+    monkeypatch.setattr(recommendations, "ancestor_ids_of_each", lineage_then_a_move)
+    toggle(prop.pk)  # released: its update read the leaf under `middle`
+
+    assert moved == [[leaf]]
+    assert prop.pk not in listed(middle.id) and prop.pk not in listed(root.id)
+    assert prop.pk in listed(other_root.id)
+    for category in (root, middle, other_root):
+        assert listed(category.id) == expected_ids(category)
+
+
+def test_an_update_that_tree_changes_beat_at_every_attempt_drops_the_lists_it_read(branch, monkeypatch):
+    root, leaf, props = branch
+    prop = props[0]
+    toggle(prop.pk)  # booked: in no list
+    # Moves elsewhere in the tree: they drop none of the lists the update must change.
+    elsewhere, first_home, second_home = CategoryFactory(), CategoryFactory(), CategoryFactory()
+    homes = [first_home, second_home] * recommendations.UPDATE_ATTEMPTS
+    read_lineage = recommendations.ancestor_ids_of_each
+
+    def lineage_then_a_move(category_ids):
+        lineage = read_lineage(category_ids)
+        run_at_once([lambda: move_category(category=elsewhere, parent=homes.pop())])
+        return lineage
+
+    listed(leaf.parent.id), listed(leaf.id)
+    assert all(list_is_cached(category.id) for category in (root, leaf.parent, leaf))
+    monkeypatch.setattr(recommendations, "ancestor_ids_of_each", lineage_then_a_move)
+    toggle(prop.pk)  # released: every attempt of its update is beaten by a move
+
+    assert len(homes) == recommendations.UPDATE_ATTEMPTS
+    for category in (root, leaf.parent, leaf):
+        assert prop.pk in listed(category.id)
+        assert listed(category.id) == expected_ids(category)
 
 
 # --- failed writes, on a redis-server of the test's own -------------------------------

@@ -22,6 +22,9 @@ raw client; not Redis Cluster safe: the scripts name keys they compute):
   kept when the lists are dropped, since an update in flight relies on them).
   A ticket is always above the applied one, so the cache evicting `tickets`
   alone does not make every later update look older than the applied state.
+- `generation`: a random token, replaced by every drop of lists (a tree
+  change drops the lists above it) and set by the first update that finds
+  none. An update reads it with its tickets, before it reads the tree.
 
 The races, and why each ends right:
 
@@ -33,6 +36,14 @@ The races, and why each ends right:
   late only repeats the newest state (and removes the property from the
   lists it knew it left). Updates of different properties touch different
   members, and each script runs atomically.
+- An update that read the tree (the categories listing its property) before
+  a category move committed, and lands after the move dropped the lists it
+  changed and a miss built one again: it would put its property back into
+  a list it left. The move's drop replaces `generation` in the same
+  transaction as it deletes the lists, and the update script applies nothing
+  when `generation` is no longer the one read with the tickets (nor when it
+  was evicted): the update reads the tree again and retries. An update that
+  landed before the drop is undone by the drop itself.
 - A miss building a list while updates land: the build marks the list
   `b:<token>`, reads the database, writes its snapshot into a key of its own,
   and stores it with a script that, atomically, renames the snapshot into
@@ -149,17 +160,18 @@ redis.call('SET', KEYS[1], 'ok', 'PX', ARGV[3])
 return 1
 """
 
-# ARGV: prefix, build timeout in ms, then per property: member, ticket, score,
-# listing categories (comma-separated; empty: not listed), other categories
-# it may be listed in.
+# ARGV: prefix, build timeout in ms, the generation read with the tickets, then per property: member,
+# ticket, score, listing categories (comma-separated; empty: not listed), other categories it may be
+# listed in. 0 (nothing applied) when lists were dropped since the generation was read.
 _UPDATE = (
     _INTACT
     + """
 local prefix = ARGV[1]
+if redis.call('GET', prefix .. ':generation') ~= ARGV[3] then return 0 end
 local function split(text, into)
     for category in string.gmatch(text, '%d+') do into[category] = true end
 end
-for i = 3, #ARGV, 5 do
+for i = 4, #ARGV, 5 do
     local property, ticket, at, listing, others = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
     local touched = {}
     split(listing, touched)
@@ -201,10 +213,16 @@ return 1
 )
 
 
-# ARGV: prefix, then the members; the tickets, in that order.
+# ARGV: prefix, a new generation (taken if there is none), then the members; the tickets, in that
+# order, then the generation.
 _TAKE_TICKETS = """
+local generation = redis.call('GET', ARGV[1] .. ':generation')
+if not generation then
+    generation = ARGV[2]
+    redis.call('SET', ARGV[1] .. ':generation', generation)
+end
 local tickets = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
     local ticket = redis.call('HINCRBY', ARGV[1] .. ':tickets', ARGV[i], 1)
     local state = redis.call('HGET', ARGV[1] .. ':applied', ARGV[i])
     local applied = state and tonumber(string.match(state, '^(%d+) '))
@@ -214,7 +232,14 @@ for i = 2, #ARGV do
     end
     tickets[#tickets + 1] = ticket
 end
+tickets[#tickets + 1] = generation
 return tickets
+"""
+
+
+# KEYS: ready; ARGV: the build's mark.
+_ABANDON = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 """
 
 
@@ -320,36 +345,63 @@ class ListingChange:
     elsewhere: frozenset[int]
 
 
-def take_tickets(property_ids: Sequence[int]) -> dict[int, int]:
+@dataclass(frozen=True)
+class Tickets:
+    """Taken before an update reads the rows and the tree: a ticket per property, and the lists'
+    generation, which a drop of lists (a tree change) replaces."""
+
+    by_property: dict[int, int]
+    generation: str
+
+
+def take_tickets(property_ids: Sequence[int]) -> Tickets:
     """A ticket per property, taken before its row is read: the highest ticket read the newest row.
 
     Each is above the ticket of the newest state applied, even when the `tickets` hash was lost and
     `applied` kept (the cache's Redis may evict one key and not the other): a count started again
     from 1 would make every later update an "older one landing late", and re-apply a stale state.
     """
-    tickets = cache_redis().eval(_TAKE_TICKETS, 0, KEY_PREFIX, *map(member, property_ids))
-    return dict(zip(property_ids, tickets, strict=True))
+    *tickets, generation = cache_redis().eval(
+        _TAKE_TICKETS, 0, KEY_PREFIX, uuid.uuid4().hex, *map(member, property_ids)
+    )
+    return Tickets(by_property=dict(zip(property_ids, tickets, strict=True)), generation=generation.decode())
 
 
-def apply_changes(*, changes: Sequence[ListingChange], tickets: dict[int, int]) -> None:
-    """Move each property to its listing in every complete list, atomically (one script)."""
-    arguments = [KEY_PREFIX, BUILD_TIMEOUT * 1000]
+def apply_changes(*, changes: Sequence[ListingChange], tickets: Tickets) -> bool:
+    """Move each property to its listing in every complete list, atomically (one script); False, with
+    nothing applied, when lists were dropped since the tickets were taken: the tree may have changed
+    since it was read, so the changes must be read again."""
+    arguments = [KEY_PREFIX, BUILD_TIMEOUT * 1000, tickets.generation]
     for change in changes:
         arguments += [
             member(change.property_id),
-            tickets[change.property_id],
+            tickets.by_property[change.property_id],
             change.score if change.listing else "",
             ",".join(map(str, sorted(change.listing))),
             ",".join(map(str, sorted(change.elsewhere))),
         ]
-    cache_redis().eval(_UPDATE, 0, *arguments)
+    return bool(cache_redis().eval(_UPDATE, 0, *arguments))
+
+
+def _new_generation(connection) -> None:
+    connection.set(f"{KEY_PREFIX}:generation", uuid.uuid4().hex)
 
 
 def drop_lists(category_ids: Iterable[int]) -> None:
-    """Delete the lists of `category_ids` (a build in flight then discards itself). Raises RedisError."""
+    """Delete the lists of `category_ids` (a build in flight then discards itself), and, in the same
+    transaction, replace the generation, so that an update that read the tree before lands nothing.
+    Raises RedisError."""
     keys = [key for category_id in category_ids for key in _keys(category_id)]
     if keys:
-        cache_redis().delete(*keys)
+        pipeline = cache_redis().pipeline(transaction=True)
+        _new_generation(pipeline)
+        pipeline.delete(*keys)
+        pipeline.execute()
+
+
+def abandon_build(*, category_id: int, token: str) -> None:
+    """Give up the build mark `token` (its read failed), so that the next miss builds. Raises RedisError."""
+    cache_redis().eval(_ABANDON, 1, _keys(category_id)[0], f"b:{token}")
 
 
 def drop_lists_retrying(category_ids: Iterable[int]) -> None:
@@ -408,6 +460,8 @@ _retrier = _DropRetrier()
 def drop_all_lists() -> None:
     """Delete every list (not the per-property tickets: an update in flight still needs them)."""
     connection = cache_redis()
+    # First: an update landing between two deletes would otherwise fill a list that was just emptied.
+    _new_generation(connection)
     for kind in ("ready", "list", "touched", "build"):
         keys = list(connection.scan_iter(match=f"{KEY_PREFIX}:{kind}:*", count=1000))
         for start in range(0, len(keys), 1000):

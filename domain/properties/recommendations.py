@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 # How long a request waits for another one's computation before doing its own.
 LOCK_WAIT = 2.0
 LOCK_POLL_INTERVAL = 0.02
+# Reads of an update's rows and tree, when tree changes keep landing between the read and the write.
+UPDATE_ATTEMPTS = 3
 
 
 def compute_recommended_rows(category_id: int) -> list[tuple[int, int]]:
@@ -105,7 +107,7 @@ def _from_redis(category_id: int) -> Sequence[int]:
         rows = compute_recommended_rows(category_id)
     except Exception:
         if token:
-            _drop_quietly([category_id])
+            _abandon_quietly(category_id, token)
         raise
     if token:
         try:
@@ -115,9 +117,9 @@ def _from_redis(category_id: int) -> Sequence[int]:
     return [property_id for property_id, _ in rows]
 
 
-def _drop_quietly(category_ids: Iterable[int]) -> None:
+def _abandon_quietly(category_id: int, token: str) -> None:
     try:
-        recommendation_lists.drop_lists(category_ids)
+        recommendation_lists.abandon_build(category_id=category_id, token=token)
     except RedisError:
         logger.warning("recommendations: dropping a build mark failed; it expires", exc_info=True)
 
@@ -204,13 +206,32 @@ def _run_pending() -> None:
 
 def _update_lists(property_ids: list[int], previous: set[int]) -> None:
     """Two queries (the rows, their categories' ancestors) and two Redis round trips, whatever the
-    catalog's size; on a Redis failure, the lists concerned are dropped instead."""
-    try:
-        tickets = recommendation_lists.take_tickets(property_ids)
-    except RedisError:
-        logger.warning("recommendations: taking tickets failed; dropping the lists", exc_info=True)
-        tickets = None
-    # After the tickets: the highest ticket reads the newest row.
+    catalog's size, once more for each tree change that lands meanwhile (up to UPDATE_ATTEMPTS); on a
+    Redis failure, or a tree that kept changing, the lists concerned are dropped instead."""
+    for _ in range(UPDATE_ATTEMPTS):
+        try:
+            tickets = recommendation_lists.take_tickets(property_ids)
+        except RedisError:
+            logger.warning("recommendations: taking tickets failed; dropping the lists", exc_info=True)
+            tickets = None
+        # After the tickets: the highest ticket reads the newest row, and a tree change since is seen.
+        changes = _listing_changes(property_ids, previous)
+        if tickets is None:
+            break
+        try:
+            if recommendation_lists.apply_changes(changes=changes, tickets=tickets):
+                return
+        except RedisError:
+            logger.warning("recommendations: updating the lists failed; dropping them", exc_info=True)
+            break
+    recommendation_lists.drop_lists_retrying(
+        frozenset().union(*(change.listing | change.elsewhere for change in changes))
+    )
+
+
+def _listing_changes(property_ids: list[int], previous: set[int]) -> list[recommendation_lists.ListingChange]:
+    """Where each of `property_ids` is listed now, read from its committed row and its category's
+    ancestors (two queries)."""
     rows = list(
         Property.objects.filter(id__in=property_ids).values_list(
             "id", "category_id", "status", "is_available", EpochMicroseconds("created_at")
@@ -239,15 +260,7 @@ def _update_lists(property_ids: list[int], previous: set[int]) -> None:
                 elsewhere=elsewhere,
             )
         )
-    if tickets is not None:
-        try:
-            recommendation_lists.apply_changes(changes=changes, tickets=tickets)
-            return
-        except RedisError:
-            logger.warning("recommendations: updating the lists failed; dropping them", exc_info=True)
-    recommendation_lists.drop_lists_retrying(
-        frozenset().union(*(change.listing | change.elsewhere for change in changes))
-    )
+    return changes
 
 
 def _drop_all() -> None:
