@@ -53,9 +53,15 @@ def _password_reset_message(user: User, email: str) -> EmailMultiAlternatives:
 def _message(kind: NoticeKind, email: str, context: dict) -> EmailMultiAlternatives:
     template = f"notices/{kind.lower()}"
     message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind].format(**context),
+        subject=_one_line(SUBJECTS[kind].format(**context)),
         body=render_to_string(f"{template}.txt", context),
-        to=[formataddr((context["name"], email))],
+        to=[formataddr((_one_line(context["name"]), email))],
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return message
+
+
+def _one_line(header: str) -> str:
+    # A header with a line break (a name registered with one) is refused by Django on every try
+    # (BadHeaderError): the notice would be given up unsent. Its whitespace becomes single spaces.
+    return " ".join(header.split())
