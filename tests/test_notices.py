@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from config.apps import connect_notice_dispatch
 from config.celery import app
@@ -20,6 +22,7 @@ from domain.notices.sending import send_notice
 from domain.notices.services import queue_notice
 from domain.notices.signals import notice_recorded
 from domain.payments.webhooks import apply_webhook_event
+from domain.users.models import User
 from tasks.maintenance import redispatch_jobs
 from tests.support.concurrency import held_elsewhere, sessions_waiting_on_a_lock
 from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
@@ -72,6 +75,26 @@ def test_a_user_without_a_full_name_is_addressed_by_username(mailoutbox):
     sent(NoticeKind.BOOKING_CONFIRMED, booking)
 
     assert "Dear grace," in mailoutbox[0].body
+
+
+def test_a_user_who_registered_a_name_with_a_line_break_is_still_mailed(mailoutbox):
+    answer = APIClient().post(
+        reverse("auth-register"),
+        {
+            "username": "ada",
+            "email": "ada@example.com",
+            "password": "Difference-Engine-1822",
+            "first_name": "Ada\nAugusta",
+            "last_name": "Lovelace",
+        },
+    )
+    assert answer.status_code == 201, answer.content
+    booking = create_booking(user=User.objects.get(username="ada"), property_id=PropertyFactory().pk)
+
+    notice = sent(NoticeKind.BOOKING_CONFIRMED, booking)
+
+    assert notice.status == Notice.Status.SUCCEEDED
+    assert [message.to for message in mailoutbox] == [["Ada Augusta Lovelace <ada@example.com>"]]
 
 
 def test_a_paid_booking_is_told_so(ada, mailoutbox):

@@ -5,7 +5,7 @@ import pytest
 
 from domain.bookings.services import create_booking
 from domain.notices.models import Notice, NoticeKind
-from domain.notices.services import queue_notice
+from domain.notices.services import queue_notice, request_password_reset
 from tasks.maintenance import redispatch_jobs
 from tasks.notices import send_notice
 from tests.support.factories import BookingFactory, PropertyFactory, UserFactory
@@ -43,6 +43,32 @@ def test_a_notice_the_smtp_server_did_not_take_is_sent_on_a_later_attempt(ada, s
         notice.refresh_from_db()
         assert (notice.status, notice.attempts) == (Notice.Status.SUCCEEDED, 2)
         assert [message["To"] for message in mailbox.received()] == ["Ada Lovelace <ada@example.com>"]
+
+
+@pytest.mark.django_db
+def test_a_reset_tried_again_after_the_server_refused_the_second_accounts_link_does_not_mail_the_first_again(
+    settings,
+):
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    UserFactory(username="ada", email="ada@example.com")
+    UserFactory(username="ada-work", email="ada@example.com")
+    reset = request_password_reset(email="ada@example.com")
+
+    with smtp_server(port) as mailbox:
+        mailbox.accepting = 1  # the first account's link goes through, the second's is refused
+        send_notice(str(reset.pk))
+        assert [message["To"] for message in mailbox.received()] == ["ada <ada@example.com>"]
+        mailbox.accepting = None
+        for notice in Notice.objects.order_by("pk"):  # each tried again, as the job sweep does
+            send_notice(str(notice.pk))
+
+        assert [message["To"] for message in mailbox.received()] == [
+            "ada <ada@example.com>",
+            "ada-work <ada@example.com>",
+        ]
+    assert set(Notice.objects.values_list("status", flat=True)) == {Notice.Status.SUCCEEDED}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -154,6 +154,17 @@ def test_an_unknown_address_gets_the_same_answer_and_the_same_job_and_no_mail(ad
     assert mailoutbox == []
 
 
+def test_an_address_longer_than_a_notice_can_record_is_refused_as_bad_input():
+    # Valid for Django's EmailValidator (up to 320 characters), 312 long.
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+
+    response = APIClient().post(RESET, {"email": email})
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["email"]
+    assert not Notice.objects.exists()
+
+
 def test_the_request_does_the_same_work_whether_or_not_the_account_exists(
     ada, celery_app, django_capture_on_commit_callbacks
 ):

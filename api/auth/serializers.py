@@ -95,7 +95,9 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    # Django's validator passes addresses up to 320 characters, longer than any account's (or than the
+    # notice's column that records it: a 500 otherwise); one that long is bad input, whoever sends it.
+    email = serializers.EmailField(max_length=User._meta.get_field("email").max_length)
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):

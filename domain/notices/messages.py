@@ -25,27 +25,19 @@ SUBJECTS = {
 }
 
 
-def compose(notice: Notice) -> list[EmailMultiAlternatives]:
-    """The messages `notice` sends: one, or for a password reset one per account with the address
-    (none for an address nobody has)."""
-    if notice.kind == NoticeKind.PASSWORD_RESET:
-        return [_password_reset_message(notice, user) for user in _accounts_with(notice.email)]
+def compose(notice: Notice) -> EmailMultiAlternatives | None:
+    """The message `notice` sends; None when it has no address to go to. A password reset's is one
+    account's link (services.record_reset_links), made now: it is good for PASSWORD_RESET_TIMEOUT from
+    its sending."""
     if not notice.email:
-        return []
+        return None
+    if notice.kind == NoticeKind.PASSWORD_RESET:
+        return _password_reset_message(notice.recipient, notice.email)
     context = {**notice.context, "expires_at": datetime.fromisoformat(notice.context["expires_at"])}
-    return [_message(notice.kind, notice.email, context)]
+    return _message(notice.kind, notice.email, context)
 
 
-def _accounts_with(email: str):
-    # As Django's own PasswordResetForm: active accounts whose password can be reset.
-    return [
-        user
-        for user in User.objects.filter(email__iexact=email, is_active=True).order_by("pk")
-        if user.has_usable_password()
-    ]
-
-
-def _password_reset_message(notice: Notice, user: User) -> EmailMultiAlternatives:
+def _password_reset_message(user: User, email: str) -> EmailMultiAlternatives:
     link = settings.PASSWORD_RESET_URL.format(
         uid=urlsafe_base64_encode(force_bytes(user.pk)), token=default_token_generator.make_token(user)
     )
@@ -55,15 +47,21 @@ def _password_reset_message(notice: Notice, user: User) -> EmailMultiAlternative
         "link": link,
         "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
     }
-    return _message(notice.kind, user.email, context)
+    return _message(NoticeKind.PASSWORD_RESET, email, context)
 
 
 def _message(kind: NoticeKind, email: str, context: dict) -> EmailMultiAlternatives:
     template = f"notices/{kind.lower()}"
     message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind].format(**context),
+        subject=_one_line(SUBJECTS[kind].format(**context)),
         body=render_to_string(f"{template}.txt", context),
-        to=[formataddr((context["name"], email))],
+        to=[formataddr((_one_line(context["name"]), email))],
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return message
+
+
+def _one_line(header: str) -> str:
+    # A header with a line break (a name registered with one) is refused by Django on every try
+    # (BadHeaderError): the notice would be given up unsent. Its whitespace becomes single spaces.
+    return " ".join(header.split())

@@ -28,6 +28,12 @@ class Notice(Job):
     booking = models.ForeignKey(
         "bookings.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
     )
+    # A password reset asked for an address (`email`, no recipient) is answered by one notice per
+    # account with it (each its recipient, its link made when it is sent), recorded by the request's
+    # run: each mail is then a record sent once, whichever of them failed before.
+    reset_request = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reset_links"
+    )
     # What the message says, as it was when the change committed (the
     # booking may have changed again by the time it is sent).
     context = models.JSONField(default=dict, blank=True)
@@ -46,6 +52,11 @@ class Notice(Job):
                 fields=["booking", "kind", "about"],
                 condition=Q(booking__isnull=False),
                 name="one_notice_per_booking_kind_and_about",
+            ),
+            models.UniqueConstraint(
+                fields=["reset_request", "recipient"],
+                condition=Q(reset_request__isnull=False),
+                name="one_reset_link_per_request_and_account",
             ),
         ]
 

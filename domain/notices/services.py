@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from domain.bookings.models import Booking
+from domain.users.models import User
 
 from .models import Notice, NoticeKind
 from .signals import notice_recorded
@@ -49,3 +50,32 @@ def request_password_reset(*, email: str) -> Notice:
     notice = Notice.objects.create(kind=NoticeKind.PASSWORD_RESET, email=email)
     notice_recorded.send(sender=Notice, notice=notice)
     return notice
+
+
+def record_reset_links(reset: Notice) -> list[Notice]:
+    """The notices that answer the password reset `reset`: one per active account with its address,
+    each mailing that account its own link, and each sent once however the others fare; recorded by
+    the request's first run, found again by a later one (after that run died).
+
+    Not dispatched: the request's run sends them, and the job sweep any it did not.
+    """
+    # Runs of one request never overlap (its run lock), and the unique constraint holds besides.
+    with transaction.atomic():
+        links = list(reset.reset_links.order_by("pk"))
+        if not links:
+            links = [
+                Notice.objects.create(
+                    kind=NoticeKind.PASSWORD_RESET, reset_request=reset, recipient=user, email=user.email
+                )
+                for user in _accounts_with(reset.email)
+            ]
+    return links
+
+
+def _accounts_with(email: str) -> list[User]:
+    # As Django's own PasswordResetForm: active accounts whose password can be reset.
+    return [
+        user
+        for user in User.objects.filter(email__iexact=email, is_active=True).order_by("pk")
+        if user.has_usable_password()
+    ]

@@ -11,12 +11,15 @@ from aiosmtpd.controller import Controller
 
 class Mailbox:
     """The SMTP handler: keeps each message it accepted; while `holding`, leaves a DATA unanswered
-    (the client waits for its reply, as on a slow server) and, released, refuses it."""
+    (the client waits for its reply, as on a slow server) and, released, refuses it. With
+    `accepting` set to a number, it takes that many more messages and refuses the rest for now
+    (451, as a server that fails mid-session); None: no such limit."""
 
     def __init__(self):
         self.messages: list[EmailMessage] = []
         self.holding = threading.Event()
         self.held = threading.Event()  # set once a DATA is being held
+        self.accepting: int | None = None
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -27,6 +30,10 @@ class Mailbox:
             # Never accepted: its sender got no 250, so it was not sent.
             return "451 Held by the test and not accepted"
         with self._lock:
+            if self.accepting is not None:
+                if self.accepting == 0:
+                    return "451 Refused by the test for now"
+                self.accepting -= 1
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
