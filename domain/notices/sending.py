@@ -1,8 +1,9 @@
 """Sending a recorded notice: the mail first, with no lock held, then its record.
 
 The send is the run's `prepare` and the record its `finish`, so a notice is
-sent twice only when a worker dies between the two (the SMTP server took the
-message, the SUCCEEDED row did not commit): the next run sends it again.
+sent twice only when a worker dies, or loses its database connection (and
+with it its run lock), between the two (the SMTP server took the message,
+the SUCCEEDED row did not commit): the next run sends it again.
 A delivery while another run is alive does nothing (domain/jobs/runs.py).
 Each notice is one mail, so that a failed send is tried again without
 sending again what went through: a password reset for an address several
