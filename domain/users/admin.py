@@ -1,17 +1,20 @@
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as delete_selected_action
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
+from django.http import HttpResponseRedirect
+
+from domain.bookings.user_deletion import WHY_A_USER_WITH_BOOKINGS_STAYS, delete_users_without_bookings
+from domain.errors import DomainError
 
 from .models import User
-
-WHY_A_USER_WITH_BOOKINGS_STAYS = (
-    "A user who has bookings cannot be deleted: the bookings are the record of what was booked and paid, "
-    "and a pending one holds its property until it ends. To close the account, untick \u201cActive\u201d "
-    "on the user's page instead: they can no longer log in, and their pending bookings expire as usual."
-)
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    # Django's own "delete selected", in a transaction with its log entries and able to be refused.
+    actions = ["delete_selected"]
+
     def get_deleted_objects(self, objs, request):
         """What deleting `objs` takes, for the delete page and the "delete selected" action.
 
@@ -31,3 +34,28 @@ class UserAdmin(DjangoUserAdmin):
         if protected:
             messages.error(request, WHY_A_USER_WITH_BOOKINGS_STAYS)
         return to_delete, model_count, set(), protected
+
+    # The page's check above is read before staff confirm; the delete decides again under the users'
+    # locks (delete_users_without_bookings), where a booking made meanwhile refuses it.
+
+    def delete_model(self, request, obj):
+        delete_users_without_bookings(user_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        delete_users_without_bookings(user_ids=list(queryset.values_list("pk", flat=True)))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError:
+            # Rolled back with its log entry; the page again, which now names the booking and says why.
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(permissions=["delete"], description=delete_selected_action.short_description)
+    def delete_selected(self, request, queryset):
+        try:
+            with transaction.atomic():
+                return delete_selected_action(self, request, queryset)
+        except DomainError as refused:
+            self.message_user(request, refused.detail, messages.ERROR)
+            return None
