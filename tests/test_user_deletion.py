@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from domain.bookings import user_deletion
+from domain.bookings import deletion
 from domain.bookings.models import Booking
 from domain.bookings.services import create_booking
 from domain.notices.services import request_password_reset
@@ -177,7 +177,7 @@ def test_a_booking_run_that_waits_on_the_deleted_users_lock_gives_way_to_the_del
             connection.close()
 
     run = threading.Thread(target=run_the_operation)
-    locked = user_deletion.lock_users
+    locked = deletion.lock_users
 
     def lock_then_let_the_run_wait(user_ids):
         locked(user_ids)
@@ -185,7 +185,7 @@ def test_a_booking_run_that_waits_on_the_deleted_users_lock_gives_way_to_the_del
         run.start()
         wait_until(waiting_on_a_lock, 10, "the run to wait on the user's lock")
 
-    monkeypatch.setattr(user_deletion, "lock_users", lock_then_let_the_run_wait)
+    monkeypatch.setattr(deletion, "lock_users", lock_then_let_the_run_wait)
     admin_client.raise_request_exception = False
 
     confirmed = admin_client.post(reverse("admin:users_user_delete", args=[user.pk]), {"post": "yes"})

@@ -5,7 +5,7 @@ webhook, recording a payment) goes through these functions, so that two
 paths never wait on each other in a circle. The user comes first because
 the rules about a user's bookings as a whole (how many are PENDING) are
 decided under the user's lock; the property's lock decides who holds it.
-Staff deleting a user decide under the user's lock too (user_deletion.py).
+Staff deleting a user or a property decide under its lock too (deletion.py).
 Call inside transaction.atomic().
 """
 
@@ -25,6 +25,11 @@ def lock_users(user_ids) -> None:
     list(
         User.objects.select_for_update(no_key=True).filter(pk__in=user_ids).order_by("pk").values_list("pk", flat=True)
     )
+
+
+def lock_properties(property_ids) -> None:
+    """Lock the properties (FOR UPDATE, as a booking does), in id order, for a caller that locks no user."""
+    list(Property.objects.select_for_update().filter(pk__in=property_ids).order_by("pk").values_list("pk", flat=True))
 
 
 def lock_user_and_property(*, user_id: int, property_id: int) -> Property | None:
