@@ -24,6 +24,8 @@ class ErrorCode(StrEnum):
     CATEGORY_NOT_FOUND = "category_not_found"
     CATEGORY_LOOP = "category_loop"
     PROPERTY_HELD = "property_held"
+    USER_HAS_BOOKINGS = "user_has_bookings"
+    PROPERTY_HAS_BOOKINGS = "property_has_bookings"
     BOOKING_NOT_REFUNDABLE = "booking_not_refundable"
     WEBHOOK_EVENT_NOT_FOUND = "webhook_event_not_found"
     WEBHOOK_EVENT_NOT_FAILED = "webhook_event_not_failed"

@@ -44,9 +44,9 @@ class BookingSerializer(serializers.ModelSerializer):
 class BookingCreateSerializer(serializers.Serializer):
     property_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
-    def validate_property_id(self, value):
+    def admit(self) -> None:
         # Only existence is checked here; whether it can be booked is decided
-        # by the task under the property's lock.
-        if not Property.objects.filter(pk=value).exists():
-            raise serializers.ValidationError("Property does not exist.")
-        return value
+        # by the task under the property's lock. Not a field validator: a
+        # replayed Idempotency-Key skips it (accept_operation).
+        if not Property.objects.filter(pk=self.validated_data["property_id"]).exists():
+            raise serializers.ValidationError({"property_id": ["Property does not exist."]})

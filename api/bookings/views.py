@@ -20,7 +20,10 @@ class BookingCreateView(APIView):
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return accept_operation(
-            request, kind=BOOKING_CREATE, arguments=BookingCreateArguments(**serializer.validated_data)
+            request,
+            kind=BOOKING_CREATE,
+            arguments=BookingCreateArguments(**serializer.validated_data),
+            admit=serializer.admit,
         )
 
 
@@ -46,7 +49,11 @@ class BookingDetailView(CallersBookings, RetrieveAPIView):
 class BookingCancelView(APIView):
     @extend_schema(request=None, responses=ACCEPTED)
     def post(self, request, pk):
-        # Someone else's booking is a 404 at once; whether it can still be
-        # canceled is decided by the task under the lock.
-        booking = get_object_or_404(bookings_of(request.user), pk=pk)
-        return accept_operation(request, kind=BOOKING_CANCEL, arguments=BookingCancelArguments(booking_id=booking.pk))
+        def admit():
+            # Someone else's booking is a 404 at once; whether it can still be
+            # canceled is decided by the task under the lock.
+            get_object_or_404(bookings_of(request.user), pk=pk)
+
+        return accept_operation(
+            request, kind=BOOKING_CANCEL, arguments=BookingCancelArguments(booking_id=pk), admit=admit
+        )

@@ -1,5 +1,7 @@
 """Starting an operation from a request: record it, dispatch after commit, answer 202."""
 
+from collections.abc import Callable
+
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -24,11 +26,13 @@ def idempotency_key(request) -> str | None:
     return key
 
 
-def accept_operation(request, *, kind: OperationKind, arguments) -> Response:
+def accept_operation(request, *, kind: OperationKind, arguments, admit: Callable[[], None]) -> Response:
     """Record an operation of `kind` for the caller and answer 202 with its status URL.
 
-    A replayed Idempotency-Key returns the recorded operation, and no second
-    task is dispatched.
+    `admit()` is the endpoint's check of the request against the current
+    state (a 400 or 404 at once); the input's shape is checked before. A
+    replayed Idempotency-Key skips it and returns the recorded operation,
+    and no second task is dispatched.
     """
     # No transaction of its own: the operation's INSERT commits by itself (one round trip, not
     # three), and the dispatch follows that commit, or an enclosing transaction's.
@@ -38,6 +42,7 @@ def accept_operation(request, *, kind: OperationKind, arguments) -> Response:
         arguments=arguments,
         idempotency_key=idempotency_key(request),
         request_id=request.request_id,
+        admit=admit,
     )
     log_context.bind(operation_id=operation.pk)
     if created:

@@ -31,13 +31,6 @@ class PaymentInitiateSerializer(serializers.Serializer):
     # `payerReference`...); the provider itself refuses those it does not know.
     payload = serializers.DictField(child=serializers.CharField(max_length=500), required=False, default=dict)
 
-    def validate_booking_id(self, value):
-        # Someone else's booking is "not found": its existence is not revealed.
-        # Whether it can still be paid is decided by the task under its lock.
-        if not bookings_of(self.context["request"].user).filter(pk=value).exists():
-            raise serializers.ValidationError("Booking not found.")
-        return value
-
     def validate_payload(self, value):
         if len(value) > MAX_PAYLOAD_OPTIONS:
             raise serializers.ValidationError(f"At most {MAX_PAYLOAD_OPTIONS} options.")
@@ -45,3 +38,10 @@ class PaymentInitiateSerializer(serializers.Serializer):
             if not 1 <= len(key) <= 64 or not key.isprintable():
                 raise serializers.ValidationError("Keys must be 1 to 64 printable characters.")
         return value
+
+    def admit(self) -> None:
+        # Someone else's booking is "not found": its existence is not revealed.
+        # Whether it can still be paid is decided by the task under its lock.
+        # Not a field validator: a replayed Idempotency-Key skips it (accept_operation).
+        if not bookings_of(self.context["request"].user).filter(pk=self.validated_data["booking_id"]).exists():
+            raise serializers.ValidationError({"booking_id": ["Booking not found."]})

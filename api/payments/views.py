@@ -23,7 +23,10 @@ class PaymentInitiateView(APIView):
         serializer = PaymentInitiateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         return accept_operation(
-            request, kind=PAYMENT_INITIATE, arguments=PaymentInitiateArguments(**serializer.validated_data)
+            request,
+            kind=PAYMENT_INITIATE,
+            arguments=PaymentInitiateArguments(**serializer.validated_data),
+            admit=serializer.admit,
         )
 
 

@@ -5,6 +5,7 @@ webhook, recording a payment) goes through these functions, so that two
 paths never wait on each other in a circle. The user comes first because
 the rules about a user's bookings as a whole (how many are PENDING) are
 decided under the user's lock; the property's lock decides who holds it.
+Staff deleting a user or a property decide under its lock too (deletion.py).
 Call inside transaction.atomic().
 """
 
@@ -14,15 +15,26 @@ from domain.users.models import User
 from .models import Booking
 
 
-def lock_user_and_property(*, user_id: int, property_id: int) -> Property | None:
-    """Lock the user, then the property; returns the locked property, or None if there is none.
+def lock_users(user_ids) -> None:
+    """Lock the users, in id order, so that two callers locking several never wait on each other in a circle.
 
-    The user's row is locked FOR NO KEY UPDATE: it serializes the booking
-    rules of one user like FOR UPDATE does, without blocking the inserts of
-    rows that refer to the user (an operation, a booking), whose foreign key
-    checks take FOR KEY SHARE on it.
+    FOR NO KEY UPDATE: it serializes the booking rules of one user like FOR
+    UPDATE does, without blocking the inserts of rows that refer to the user
+    (an operation, a booking), whose foreign key checks take FOR KEY SHARE on it.
     """
-    list(User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk", flat=True))
+    list(
+        User.objects.select_for_update(no_key=True).filter(pk__in=user_ids).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def lock_properties(property_ids) -> None:
+    """Lock the properties (FOR UPDATE, as a booking does), in id order, for a caller that locks no user."""
+    list(Property.objects.select_for_update().filter(pk__in=property_ids).order_by("pk").values_list("pk", flat=True))
+
+
+def lock_user_and_property(*, user_id: int, property_id: int) -> Property | None:
+    """Lock the user, then the property; returns the locked property, or None if there is none."""
+    lock_users([user_id])
     # Not the search document, a second copy of the text no booking rule reads.
     return Property.objects.select_for_update().defer("search_document").filter(pk=property_id).first()
 

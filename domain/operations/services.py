@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -23,7 +24,13 @@ def fingerprint(kind: OperationKind, arguments: dict) -> str:
 
 
 def start_operation(
-    *, owner, kind: OperationKind, arguments, idempotency_key: str | None = None, request_id: str = ""
+    *,
+    owner,
+    kind: OperationKind,
+    arguments,
+    idempotency_key: str | None = None,
+    request_id: str = "",
+    admit: Callable[[], None] = lambda: None,
 ) -> tuple[Operation, bool]:
     """Record an operation of `kind` to run; returns (operation, created).
 
@@ -33,6 +40,13 @@ def start_operation(
     settles two concurrent first uses of one key. `request_id` (the
     request's X-Request-ID) goes with it into its task's log lines; a replay
     keeps the first request's.
+
+    `admit()` checks a new request against the current state (the edge's
+    "does it exist" checks), raising what refuses it. A replay skips it: it
+    answers the operation its first request was given, whatever changed
+    since (a property staff deleted meanwhile). So with a key it runs after
+    the key is claimed, in the claim's transaction, which its refusal rolls
+    back: no query more than checking first.
     """
     stored = kind.arguments_as_json(arguments)
     fields = {
@@ -43,10 +57,13 @@ def start_operation(
         "request_id": request_id,
     }
     if idempotency_key is None:
+        admit()
         return Operation.objects.create(**fields), True
     try:
         with transaction.atomic():
-            return Operation.objects.create(idempotency_key=idempotency_key, **fields), True
+            operation = Operation.objects.create(idempotency_key=idempotency_key, **fields)
+            admit()
+            return operation, True
     except IntegrityError:
         existing = Operation.objects.get(owner=owner, idempotency_key=idempotency_key)
     if existing.fingerprint != fields["fingerprint"]:

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.text import smart_split, unescape_string_literal
 
+from domain.admin import DeletesThroughAService
+from domain.bookings.deletion import WHY_A_PROPERTY_WITH_BOOKINGS_STAYS, delete_properties_without_bookings
 from domain.bookings.release import release_stuck_property
 from domain.errors import DomainError
 
@@ -19,7 +21,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Property)
-class PropertyAdmin(admin.ModelAdmin):
+class PropertyAdmin(DeletesThroughAService, admin.ModelAdmin):
     list_display = ["title", "category", "location", "price", "status", "is_available", "created_at"]
     list_filter = ["status", "is_available", "category"]
     list_select_related = ["category"]
@@ -31,12 +33,16 @@ class PropertyAdmin(admin.ModelAdmin):
     # property's lock): a form saved here would overwrite it.
     readonly_fields = ["is_available", "created_at", "updated_at"]
     actions = ["release_stuck"]
+    why_protected = WHY_A_PROPERTY_WITH_BOOKINGS_STAYS
 
     def save_model(self, request, obj, form, change):
         if change:
             save_property_edit(prop=obj)
         else:
             super().save_model(request, obj, form, change)
+
+    def delete_rows(self, pks: list) -> None:
+        delete_properties_without_bookings(property_ids=pks)
 
     def get_search_results(self, request, queryset, search_term):
         """Each word (or "quoted phrase") in the title, location or description, as the API searches:
