@@ -30,7 +30,7 @@ def start_operation(
     arguments,
     idempotency_key: str | None = None,
     request_id: str = "",
-    admit: Callable[[], None] = lambda: None,
+    admit: Callable[[], None] | None = None,
 ) -> tuple[Operation, bool]:
     """Record an operation of `kind` to run; returns (operation, created).
 
@@ -57,12 +57,14 @@ def start_operation(
         "request_id": request_id,
     }
     if idempotency_key is None:
-        admit()
+        if admit is not None:
+            admit()
         return Operation.objects.create(**fields), True
     try:
         with transaction.atomic():
             operation = Operation.objects.create(idempotency_key=idempotency_key, **fields)
-            admit()
+            if admit is not None:
+                admit()
             return operation, True
     except IntegrityError:
         existing = Operation.objects.get(owner=owner, idempotency_key=idempotency_key)
