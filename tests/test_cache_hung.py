@@ -2,19 +2,26 @@
 PostgreSQL, and only the request that met the hang waits for it."""
 
 import copy
+import subprocess
 import time
 from contextlib import contextmanager
 
 import pytest
 from rest_framework.test import APIClient
 
+from config.cache_breaker import breaker
 from domain.operations.models import Operation
 from domain.operations.services import execute_operation
+from domain.properties import recommendation_lists
+from domain.properties.recommendations import recommended_property_ids
+from domain.properties.services import set_property_availability
 from tests.support.clients import BOOKING_CREATE_URL, client_for
 from tests.support.concurrency import run_at_once
-from tests.support.factories import PASSWORD, PropertyFactory, UserFactory
+from tests.support.factories import PASSWORD, CategoryFactory, PropertyFactory, UserFactory, create_properties
 from tests.support.network import silent_listener
-from tests.support.recommendations import get_recommended
+from tests.support.recommendations import expected_ids, get_recommended, list_is_cached
+from tests.support.redis_servers import own_redis_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +151,26 @@ def test_a_hung_cache_costs_one_booking_run_the_socket_timeout_and_the_next_ones
     first, *later = [took for _, took in runs]
     assert first < socket_timeout(settings) + 0.5, first
     assert all(took < 0.3 for took in later), later
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_whose_update_the_hang_made_fail_is_not_served_stale_once_the_cache_answers(settings, monkeypatch):
+    settings.CACHE_BREAKER_COOLDOWN = 1
+    # The background retry of the failed drop comes later than the first read (its first delay: 0.5 s).
+    monkeypatch.setattr(recommendation_lists, "DROP_RETRY_DELAYS", (2.5, *recommendation_lists.DROP_RETRY_DELAYS))
+    root = CategoryFactory()
+    props = create_properties([CategoryFactory(parent=root)], 3)
+
+    with own_redis_server() as port, cache_at(settings, f"redis://127.0.0.1:{port}/0"):
+        assert len(recommended_property_ids(root.id)) == 3
+        assert list_is_cached(root.id)
+        # The cache hangs (every client's commands held) for longer than the update's and its drop's
+        # socket timeouts, then answers again.
+        subprocess.run(["redis-cli", "-p", str(port), "CLIENT", "PAUSE", "2200", "ALL"], check=True)
+        hung_until = time.monotonic() + 2.2
+        set_property_availability([props[0].pk], available=False)  # booked: its update fails, its drop too
+        time.sleep(max(0.0, hung_until - time.monotonic()))
+        wait_until(lambda: not breaker.is_open(), 5, "the cache's breaker to close", interval=0.01)
+        assert list_is_cached(root.id)  # in Redis still, stale: its drop waits for its retry
+
+        assert list(recommended_property_ids(root.id)[:]) == expected_ids(root)
