@@ -14,6 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from config.cache_breaker import BreakerRetry
 from config.sentry import init_sentry
 from config.web import WEB_THREADS
 
@@ -201,6 +202,9 @@ if REDIS_URL:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
+                # After a call failed (a timeout: the cache hangs), no call is made for
+                # CACHE_BREAKER_COOLDOWN seconds: one request waited, the next ones do not.
+                "CONNECTION_POOL_KWARGS": {"retry": BreakerRetry()},
             },
         }
     }
@@ -212,6 +216,9 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# Seconds a process leaves the cache alone after a call to it failed (config/cache_breaker.py).
+CACHE_BREAKER_COOLDOWN = env.int("CACHE_BREAKER_COOLDOWN", default=5)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -10,7 +10,6 @@ hung broker costs one request that deadline, not every request.
 """
 
 import logging
-import time
 from collections.abc import Callable
 
 from celery import Task
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from config import log_context
+from config.breaker import Breaker
 from domain.jobs.models import Job
 from domain.operations.models import Operation
 
@@ -57,23 +57,8 @@ def run_job_task(model: type[Job], pk: str, run: Callable[[str], Job | None]) ->
         return None
 
 
-class _Breaker:
-    """Open for a while after a publish failed: this process then leaves dispatching to the sweep."""
-
-    def __init__(self):
-        self._open_until = 0.0
-
-    def is_open(self) -> bool:
-        return time.monotonic() < self._open_until
-
-    def trip(self) -> None:
-        self._open_until = time.monotonic() + settings.BROKER_BREAKER_COOLDOWN
-
-    def reset(self) -> None:
-        self._open_until = 0.0
-
-
-breaker = _Breaker()
+# Open for a while after a publish failed: this process then leaves dispatching to the sweep.
+breaker = Breaker("BROKER_BREAKER_COOLDOWN")
 
 
 def log_context_of(job: Job) -> dict:

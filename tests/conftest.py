@@ -6,7 +6,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from tasks.jobs import breaker
+from config import cache_breaker
+from tasks import jobs
 from tests.support.clients import client_for
 from tests.support.factories import UserFactory
 from tests.support.network import DEAD_REDIS_URL, RABBITMQ_URL, rabbitmq_answers
@@ -30,19 +31,23 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _closed_breakers():
+    """Each test starts with this process publishing and calling the cache: a test with a dead broker
+    or cache trips its breaker. First, so that the cache is emptied through a closed one."""
+    breakers = (jobs.breaker, cache_breaker.breaker)
+    for breaker in breakers:
+        breaker.reset()
+    yield
+    for breaker in breakers:
+        breaker.reset()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(_closed_breakers):
     """Each test starts with an empty cache (its own Redis database)."""
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _closed_breaker():
-    """Each test starts with this process publishing: a test with a dead broker trips its breaker."""
-    breaker.reset()
-    yield
-    breaker.reset()
 
 
 @pytest.fixture

@@ -55,9 +55,11 @@ The races, and why each ends right:
   complete list.
 - An update whose Redis write failed: the lists it should have updated are
   dropped (their keys deleted), retried from a background thread with
-  backoff until Redis answers; a dropped list is a miss, rebuilt from the
-  database. Until the drop lands the list may be stale; the lists expire
-  after LIST_TIMEOUT in any case, which bounds a process that died meanwhile.
+  backoff until Redis answers, and first by any read of a list in the same
+  process (recommendations.py); a dropped list is a miss, rebuilt from the
+  database. Until the drop lands other processes may read the list stale;
+  the lists expire after LIST_TIMEOUT in any case, which bounds a process
+  that died meanwhile.
 - Redis down: every read or build raises, which the callers turn into a
   miss answered from the database.
 """
@@ -404,6 +406,11 @@ def abandon_build(*, category_id: int, token: str) -> None:
     cache_redis().eval(_ABANDON, 1, _keys(category_id)[0], f"b:{token}")
 
 
+def drop_failed_drops() -> None:
+    """Drop now the lists whose drop failed in this process and waits for its retry. Raises RedisError."""
+    _retrier.drop_pending()
+
+
 def drop_lists_retrying(category_ids: Iterable[int]) -> None:
     """`drop_lists`, now and, while Redis fails, again from a background thread with backoff."""
     category_ids = set(category_ids)
@@ -431,17 +438,23 @@ class _DropRetrier:
                 self.thread = threading.Thread(target=self._run, daemon=True, name="recommendation-drops")
                 self.thread.start()
 
+    def drop_pending(self) -> None:
+        """Drop the lists whose drop failed, now, in this thread. Raises RedisError."""
+        with self.lock:
+            category_ids = set(self.pending)
+        if category_ids:
+            drop_lists(category_ids)
+            with self.lock:
+                self.pending -= category_ids
+
     def _run(self) -> None:
         for delay in DROP_RETRY_DELAYS:
             time.sleep(delay)
-            with self.lock:
-                category_ids = set(self.pending)
             try:
-                drop_lists(category_ids)
+                self.drop_pending()
             except RedisError:
                 continue
             with self.lock:
-                self.pending -= category_ids
                 if not self.pending:
                     self.thread = None
                     return

@@ -92,6 +92,9 @@ def _from_redis(category_id: int) -> Sequence[int]:
     token = None
     deadline = time.monotonic() + LOCK_WAIT
     try:
+        # A list whose update failed here is dropped before it is read here: else, once Redis answers
+        # again, this process would serve it stale until the retry's next attempt (up to a minute away).
+        recommendation_lists.drop_failed_drops()
         while True:
             hit = recommendation_lists.cached_list(category_id=category_id, fallback=from_database)
             if hit is not None:
