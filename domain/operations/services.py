@@ -96,6 +96,13 @@ def _finish(operation: Operation, prepared) -> None:
                 owner=operation.owner, arguments=kind.arguments_from_json(operation.arguments), prepared=prepared
             )
     except DomainError as error:
+        if kind.abandon is not None:
+            kind.abandon(
+                owner=operation.owner,
+                arguments=kind.arguments_from_json(operation.arguments),
+                prepared=prepared,
+                why=error.detail,
+            )
         return _record_refusal(operation, error)
     operation.record_final(JobStatus.SUCCEEDED, result_id=result.pk)
 
