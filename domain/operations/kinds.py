@@ -29,7 +29,8 @@ class OperationKind:
     # state: apply(owner=, arguments=, prepared=) returns the row it produced.
     apply: Callable[..., Model]
     # Before it, holding no lock (a call to a payment provider):
-    # prepare(owner=, arguments=, idempotency_key=), whose result goes to apply.
+    # prepare(owner=, arguments=, idempotency_key=, retry=), whose result goes
+    # to apply; `retry`: an earlier run began, and may have done it already.
     prepare: Callable[..., Any] | None = None
     # When apply refuses what prepare made (a payment the provider opened):
     # abandon(owner=, arguments=, prepared=, why=), in the transaction that
@@ -103,13 +104,14 @@ class PaymentInitiateArguments:
     payload: dict
 
 
-def _start_payment(*, owner, arguments: PaymentInitiateArguments, idempotency_key: str) -> StartedPayment:
+def _start_payment(*, owner, arguments: PaymentInitiateArguments, idempotency_key: str, retry: bool) -> StartedPayment:
     return start_payment(
         user=owner,
         booking_id=arguments.booking_id,
         provider=arguments.provider,
         payload=arguments.payload,
         idempotency_key=idempotency_key,
+        retry=retry,
     )
 
 

@@ -81,6 +81,7 @@ def _prepare(operation: Operation):
             owner=operation.owner,
             arguments=kind.arguments_from_json(operation.arguments),
             idempotency_key=str(operation.pk),
+            retry=operation.attempts > 1,
         )
     except DomainError as error:
         return _Refused(error)
