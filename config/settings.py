@@ -438,8 +438,9 @@ NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=10)
 # it is given up and its payment shown REFUND_FAILED for staff; each waits
 # twice as long as the one before (JOB_REDISPATCH_AFTER doubling).
 REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=8)
-# Payments still INITIATED whose booking expires within this many seconds are
-# asked about at their provider (a lost webhook), every PAYMENT_RECONCILE_INTERVAL.
+# Payments still INITIATED whose booking expires within this many seconds, or
+# ended as long ago or less, are asked about at their provider (a lost
+# webhook), every PAYMENT_RECONCILE_INTERVAL.
 PAYMENT_RECONCILE_BEFORE_EXPIRY = env.int("PAYMENT_RECONCILE_BEFORE_EXPIRY", default=120)
 PAYMENT_RECONCILE_INTERVAL = env.int("PAYMENT_RECONCILE_INTERVAL", default=30)
 

@@ -11,6 +11,7 @@ from tasks import jobs
 from tests.support.clients import client_for
 from tests.support.factories import UserFactory
 from tests.support.network import DEAD_REDIS_URL, RABBITMQ_URL, rabbitmq_answers
+from tests.support.payments import GatedStripe
 from tests.support.workers import (  # noqa: F401
     broker_at,
     celery_app,
@@ -88,6 +89,15 @@ def rabbitmq_broker():
         pytest.skip(f"no RabbitMQ at {RABBITMQ_URL}")
     with broker_at(RABBITMQ_URL):
         yield
+
+
+@pytest.fixture
+def gated_stripe(settings):
+    """STRIPE is a provider that waits for the test's `GatedStripe.may_answer` before it starts a payment."""
+    settings.PAYMENT_STRATEGIES = {**settings.PAYMENT_STRATEGIES, "STRIPE": "tests.support.payments.GatedStripe"}
+    GatedStripe.reset()
+    yield GatedStripe
+    GatedStripe.may_answer.set()  # a thread still waiting on it ends
 
 
 @pytest.fixture

@@ -8,14 +8,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from domain.bookings.models import Booking
-from domain.bookings.services import expire_stale_bookings
+from domain.bookings.services import cancel_booking, expire_stale_bookings
 from domain.operations.kinds import BOOKING_CANCEL, BookingCancelArguments
 from domain.operations.services import execute_operation, start_operation
+from domain.payments.models import Payment
 from domain.payments.providers import simulated_ledger as ledger
 from domain.payments.providers.registry import strategy_for
+from domain.payments.webhooks import apply_webhook_event
+from tests.support.clients import client_for, wait_for_operation
 from tests.support.concurrency import row_locked, run_at_once
 from tests.support.factories import BookingFactory
-from tests.support.payments import booking_with_payment, start_payment_of
+from tests.support.payments import (
+    booking_with_payment,
+    paid_at_provider,
+    start_payment_of,
+    stored_event,
+)
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,3 +114,54 @@ def test_a_payment_the_customer_already_finished_refuses_the_cancel_and_the_hist
     entry = payment.history.get(entry="CANCEL_REQUESTED")
     assert "refused" in entry.detail and "already succeeded" in entry.detail
     assert ledger.state_of("STRIPE", payment.transaction_id) == ledger.SUCCEEDED
+
+
+def canceled_by_its_user(booking):
+    cancel_booking(user=booking.user, booking_id=booking.pk)
+
+
+def expired_by_the_beat(booking):
+    Booking.objects.filter(pk=booking.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert expire_stale_bookings() == 1
+
+
+def paid_through_another_payment(booking):
+    # The customer's other tab started a bKash payment and finished it.
+    other = start_payment_of(booking, "BKASH")
+    paid_at_provider(other)
+    apply_webhook_event(stored_event(other, "SUCCESS").pk)
+
+
+@pytest.mark.parametrize(
+    "end, code",
+    [
+        pytest.param(canceled_by_its_user, "booking_not_payable", id="canceled-by-its-user"),
+        pytest.param(expired_by_the_beat, "booking_not_payable", id="expired-by-the-beat"),
+        pytest.param(paid_through_another_payment, "booking_already_paid", id="paid-through-another-payment"),
+    ],
+)
+def test_a_payment_the_provider_opened_while_its_booking_ended_is_canceled_at_the_provider(
+    celery_worker, gated_stripe, end, code
+):
+    # The provider opens a payment while, on another connection, the booking ends and commits: the run,
+    # back with the provider's answer, cannot record it; nobody must be able to pay it any more.
+    booking = BookingFactory()
+    client = client_for(booking.user)
+    accepted = client.post("/api/payments/initiate/", {"booking_id": booking.pk, "provider": "STRIPE"})
+    assert gated_stripe.called.wait(20)
+    try:
+        end(booking)
+    finally:
+        gated_stripe.may_answer.set()
+
+    done = wait_for_operation(client, accepted["Location"])
+
+    assert (done["status"], done["error"]["code"]) == ("FAILED", code)
+    [opened] = gated_stripe.answers
+    assert not Payment.objects.filter(transaction_id=opened.transaction_id).exists()
+    wait_until(
+        lambda: ledger.state_of("STRIPE", opened.transaction_id),
+        10,
+        "the payment the run could not record to be canceled at its provider",
+        met=lambda state: state == ledger.CANCELED,
+    )

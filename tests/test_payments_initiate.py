@@ -1,6 +1,5 @@
 """POST /api/payments/initiate/: validation at once, then the payment.initiate operation on a real worker."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,6 @@ from domain.operations.models import Operation
 from domain.operations.services import execute_operation
 from domain.payments.models import Payment
 from domain.payments.providers.registry import strategy_for
-from domain.payments.providers.stripe import StripeSimulation
 from domain.properties.models import Property
 from tests.support.clients import client_for, wait_for_operation
 from tests.support.factories import BookingFactory, PropertyFactory
@@ -272,27 +270,12 @@ def test_a_second_run_of_the_operation_changes_nothing(user, auth_client):
     assert first.result_id == payment.pk
 
 
-# A provider that waits to be released, to look at the locks while it "talks to the network".
-provider_called = threading.Event()
-provider_may_answer = threading.Event()
-
-
-class GatedStripe(StripeSimulation):
-    def start_payment(self, booking, payload, idempotency_key):
-        provider_called.set()
-        assert provider_may_answer.wait(20), "the test never released the provider"
-        return super().start_payment(booking, payload, idempotency_key)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_no_lock_is_held_while_the_provider_is_called_and_the_state_is_checked_again(celery_worker, settings):
-    settings.PAYMENT_STRATEGIES = {**settings.PAYMENT_STRATEGIES, "STRIPE": f"{__name__}.GatedStripe"}
-    provider_called.clear()
-    provider_may_answer.clear()
+def test_no_lock_is_held_while_the_provider_is_called_and_the_state_is_checked_again(celery_worker, gated_stripe):
     booking = BookingFactory()
     client = client_for(booking.user)
     accepted = client.post(INITIATE, {"booking_id": booking.pk, "provider": "STRIPE"})
-    assert provider_called.wait(20)
+    assert gated_stripe.called.wait(20)
 
     try:
         # While the provider is busy, the booking and its property are free to lock...
@@ -304,7 +287,7 @@ def test_no_lock_is_held_while_the_provider_is_called_and_the_state_is_checked_a
     except DatabaseError as error:
         pytest.fail(f"a lock was held during the provider call: {error}")
     finally:
-        provider_may_answer.set()
+        gated_stripe.may_answer.set()
 
     done = wait_for_operation(client, accepted["Location"])
     # The task saw the cancel when it came back to record the payment under the lock.

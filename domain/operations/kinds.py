@@ -15,6 +15,7 @@ from django.db.models import Model
 from domain.bookings.models import Booking
 from domain.bookings.services import cancel_booking, create_booking
 from domain.errors import ErrorCode
+from domain.payments.cancels import cancel_unrecorded_payment_after_commit
 from domain.payments.models import Payment
 from domain.payments.services import StartedPayment, record_payment, start_payment
 
@@ -28,8 +29,13 @@ class OperationKind:
     # state: apply(owner=, arguments=, prepared=) returns the row it produced.
     apply: Callable[..., Model]
     # Before it, holding no lock (a call to a payment provider):
-    # prepare(owner=, arguments=, idempotency_key=), whose result goes to apply.
+    # prepare(owner=, arguments=, idempotency_key=, retry=), whose result goes
+    # to apply; `retry`: an earlier run began, and may have done it already.
     prepare: Callable[..., Any] | None = None
+    # When apply refuses what prepare made (a payment the provider opened):
+    # abandon(owner=, arguments=, prepared=, why=), in the transaction that
+    # records the refusal, undoes it outside once that commits.
+    abandon: Callable[..., None] | None = None
     queue: str
     # The model of the row `apply` returns, shown as its own GET endpoint shows it.
     result_model: type[Model]
@@ -98,13 +104,14 @@ class PaymentInitiateArguments:
     payload: dict
 
 
-def _start_payment(*, owner, arguments: PaymentInitiateArguments, idempotency_key: str) -> StartedPayment:
+def _start_payment(*, owner, arguments: PaymentInitiateArguments, idempotency_key: str, retry: bool) -> StartedPayment:
     return start_payment(
         user=owner,
         booking_id=arguments.booking_id,
         provider=arguments.provider,
         payload=arguments.payload,
         idempotency_key=idempotency_key,
+        retry=retry,
     )
 
 
@@ -112,11 +119,16 @@ def _record_payment(*, owner, arguments: PaymentInitiateArguments, prepared: Sta
     return record_payment(user=owner, booking_id=arguments.booking_id, provider=arguments.provider, started=prepared)
 
 
+def _abandon_payment(*, owner, arguments: PaymentInitiateArguments, prepared: StartedPayment, why: str) -> None:
+    cancel_unrecorded_payment_after_commit(provider=arguments.provider, started=prepared, why=why)
+
+
 PAYMENT_INITIATE = OperationKind(
     name="payment.initiate",
     arguments=PaymentInitiateArguments,
     prepare=_start_payment,
     apply=_record_payment,
+    abandon=_abandon_payment,
     queue="payments",
     result_model=Payment,
     errors=frozenset(

@@ -100,6 +100,7 @@ def _prepare(operation: Operation):
             owner=operation.owner,
             arguments=kind.arguments_from_json(operation.arguments),
             idempotency_key=str(operation.pk),
+            retry=operation.attempts > 1,
         )
     except DomainError as error:
         return _Refused(error)
@@ -115,6 +116,13 @@ def _finish(operation: Operation, prepared) -> None:
                 owner=operation.owner, arguments=kind.arguments_from_json(operation.arguments), prepared=prepared
             )
     except DomainError as error:
+        if kind.abandon is not None:
+            kind.abandon(
+                owner=operation.owner,
+                arguments=kind.arguments_from_json(operation.arguments),
+                prepared=prepared,
+                why=error.detail,
+            )
         return _record_refusal(operation, error)
     operation.record_final(JobStatus.SUCCEEDED, result_id=result.pk)
 

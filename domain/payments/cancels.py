@@ -1,9 +1,14 @@
-"""Canceling at the provider the payments of a booking that ended unpaid, so that a late success is rare.
+"""Canceling at the provider the payments of a booking that ended unpaid, and those a payment run opened
+but could not record (the booking ended, or was paid, during the provider's call), so that a late
+success is rare.
 
 A provider call, so never under a lock: it runs once the transaction that
-ended the booking has committed. It is best effort: a cancel lost with a
-dying worker, or refused, leaves a payment that may still succeed, and
-such a success is refunded by itself (webhooks.py).
+ended the booking (or refused the payment) has committed. It is best effort:
+a cancel lost with a dying worker, or refused, leaves a payment that may
+still succeed, and such a success is refunded by itself (webhooks.py). An
+unrecorded payment has no row for its success to find: its customer was
+never given its client secret or checkout URL, and the webhook that would
+report it is rejected and logged as an error.
 """
 
 import logging
@@ -42,12 +47,33 @@ def _cancel_open_payments(*, payment_ids: list[int], why: str) -> None:
         _cancel(payment, why=why)
 
 
+def cancel_unrecorded_payment_after_commit(*, provider: str, started, why: str) -> None:
+    """Once the current transaction commits, cancel at its provider a payment it started that was not
+    recorded (`started`, a services.StartedPayment: the booking ended or was paid while the provider
+    was called), so that nobody can pay it.
+
+    It has no row, hence no history: the log says what the provider answered.
+    """
+    # Unsaved: what the strategy reads of a payment to cancel it.
+    unrecorded = Payment(provider=provider, transaction_id=started.answer.transaction_id, amount=started.answer.amount)
+
+    def cancel() -> None:
+        answered = _ask_provider_to_cancel(unrecorded, idempotency_key=f"cancel-{started.operation_id}")
+        logger.warning("%s payment %s was not recorded (%s); %s", provider, unrecorded.transaction_id, why, answered)
+
+    transaction.on_commit(cancel)
+
+
 def _cancel(payment: Payment, *, why: str) -> None:
+    answered = _ask_provider_to_cancel(payment, idempotency_key=f"cancel-{payment.pk}")
+    history.record(payment, history.Entry.CANCEL_REQUESTED, source=history.Source.SYSTEM, detail=f"{why}; {answered}")
+
+
+def _ask_provider_to_cancel(payment: Payment, *, idempotency_key: str) -> str:
+    """Cancel a payment at its provider; returns what the provider answered, as the history says it."""
     try:
-        answer = strategy_for(payment.provider).cancel_payment(payment, idempotency_key=f"cancel-{payment.pk}")
+        answer = strategy_for(payment.provider).cancel_payment(payment, idempotency_key=idempotency_key)
     except ProviderError as error:
         logger.warning("could not cancel %s at its provider: %s", payment, error)
-        detail = f"{why}; the provider refused the cancel: {error}"
-    else:
-        detail = f"{why}; the provider answered {answer.get('status') or answer.get('transactionStatus')}"
-    history.record(payment, history.Entry.CANCEL_REQUESTED, source=history.Source.SYSTEM, detail=detail)
+        return f"the provider refused the cancel: {error}"
+    return f"the provider answered {answer.get('status') or answer.get('transactionStatus')}"

@@ -1,4 +1,4 @@
-"""Asking the provider about payments whose webhook may have been lost, before their booking expires.
+"""Asking the provider about payments whose webhook may have been lost, around their booking's end.
 
 The answer is applied exactly as its webhook would be: stored as a webhook
 event, identified as a webhook without an event id is (transaction and
@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from domain.bookings.models import Booking
@@ -24,11 +25,21 @@ logger = logging.getLogger(__name__)
 
 
 def payments_to_reconcile():
-    """INITIATED payments of PENDING bookings that expire within PAYMENT_RECONCILE_BEFORE_EXPIRY seconds."""
-    soon = timezone.now() + timedelta(seconds=settings.PAYMENT_RECONCILE_BEFORE_EXPIRY)
-    return Payment.objects.filter(
-        status=Payment.Status.INITIATED, booking__status=Booking.Status.PENDING, booking__expires_at__lt=soon
-    ).order_by("booking__expires_at")
+    """INITIATED payments of PENDING bookings that expire within PAYMENT_RECONCILE_BEFORE_EXPIRY seconds,
+    and of bookings that ended (canceled, expired) as long ago or less.
+
+    A customer who paid just before their booking ended is past the first
+    window once it ended; the cancel at the provider is then refused (the
+    payment succeeded), and without its webhook nothing else would ever
+    refund the money or pay the booking with it.
+    """
+    now = timezone.now()
+    window = timedelta(seconds=settings.PAYMENT_RECONCILE_BEFORE_EXPIRY)
+    expiring = Q(booking__status=Booking.Status.PENDING, booking__expires_at__lt=now + window)
+    just_ended = Q(booking__ended_at__gte=now - window)
+    return Payment.objects.filter(expiring | just_ended, status=Payment.Status.INITIATED).order_by(
+        "booking__expires_at"
+    )
 
 
 def reconcile_payments() -> list[WebhookEvent]:

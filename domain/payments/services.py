@@ -24,15 +24,21 @@ class StartedPayment:
     operation_id: str
 
 
-def start_payment(*, user, booking_id: int, provider: str, payload: dict, idempotency_key: str) -> StartedPayment:
+def start_payment(
+    *, user, booking_id: int, provider: str, payload: dict, idempotency_key: str, retry: bool
+) -> StartedPayment:
     """Ask the provider to start a payment for the user's booking, holding no lock.
 
     A slow provider then delays only this payment; the booking's state is
     checked here to avoid a pointless provider call, and again by
-    record_payment under the lock, where it counts.
+    record_payment under the lock, where it counts. Not on a `retry`: the
+    run that died before may have had the payment opened, and the provider,
+    deduping on the key, answers with it again, for record_payment's
+    refusal to have it canceled (the operation kind's abandon).
     """
     booking = Booking.objects.filter(pk=booking_id, user=user).first()
-    _check_payable(booking)
+    if booking is None or not retry:
+        _check_payable(booking)
     try:
         answer = strategy_for(provider).start_payment(booking, payload, idempotency_key)
     except ProviderError as error:

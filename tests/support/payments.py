@@ -1,6 +1,7 @@
 """Helpers shared by the payment and webhook tests (this module holds no tests)."""
 
 import json
+import threading
 from datetime import timedelta
 
 from django.utils import timezone
@@ -10,6 +11,7 @@ from domain.bookings.services import create_booking, expire_booking
 from domain.payments.models import Payment, PaymentHistory, WebhookEvent
 from domain.payments.providers import simulated_ledger as ledger
 from domain.payments.providers.registry import strategy_for
+from domain.payments.providers.stripe import StripeSimulation
 from domain.payments.services import StartedPayment, record_payment
 from domain.payments.webhooks import receive_webhook
 from tests.support.factories import BookingFactory, UserFactory
@@ -97,3 +99,26 @@ def late_success_for_a_taken_property(provider: str = "STRIPE") -> tuple[Payment
 def history_of(payment: Payment) -> list[tuple[str, str, str]]:
     """The payment's history as (entry, source, source id), oldest first."""
     return list(PaymentHistory.objects.filter(payment=payment).values_list("entry", "source", "source_id"))
+
+
+class GatedStripe(StripeSimulation):
+    """A Stripe whose start of a payment waits to be released (the `gated_stripe` fixture names it in
+    PAYMENT_STRATEGIES): a slow network, for the test to look at the locks or end the booking meanwhile.
+    It keeps what it answered: the payments it opened."""
+
+    called = threading.Event()
+    may_answer = threading.Event()
+    answers: list = []
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.called.clear()
+        cls.may_answer.clear()
+        cls.answers.clear()
+
+    def start_payment(self, booking, payload, idempotency_key):
+        self.called.set()
+        assert self.may_answer.wait(20), "the test never released the provider"
+        answer = super().start_payment(booking, payload, idempotency_key)
+        self.answers.append(answer)
+        return answer
