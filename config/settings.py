@@ -578,8 +578,9 @@ LOGGING = {
 METRICS_TOKEN = _secret("METRICS_TOKEN")
 # Seconds back that luxestate_operations counts final operations.
 METRICS_FINISHED_WINDOW = env.int("METRICS_FINISHED_WINDOW", default=3600)
-# The queues whose length luxestate_celery_queue_length reports (Redis broker).
-METRICS_QUEUES = env.list("METRICS_QUEUES", default=["bookings", "payments", "webhooks", "maintenance"])
+# The queues whose length luxestate_celery_queue_length reports (Redis broker): by default every
+# queue the Procfile's worker consumes.
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=["bookings", "payments", "webhooks", "notices", "maintenance"])
 # A worker's own task metrics are on this port when set (tasks/observability.py).
 WORKER_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=None)
 
