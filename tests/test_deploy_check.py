@@ -5,6 +5,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from django.core.management.utils import get_random_secret_key
 
 from tests.support.startup import start_django
@@ -51,3 +52,17 @@ def test_the_compose_health_check_of_web_is_answered_when_allowed_hosts_names_th
     response = client.get(url.path, HTTP_HOST=url.netloc)
 
     assert response.status_code == 200, response.content
+
+
+def test_the_compose_file_publishes_only_the_web_port_beyond_this_host():
+    # Mailpit's page shows every notice, password-reset links included; Grafana, Prometheus and
+    # Flower show what the service does. Only the API is for the network.
+    services = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())["services"]
+    published = {
+        name: port
+        for name, service in services.items()
+        for port in service.get("ports", [])
+        if name != "web" and not port.startswith("127.0.0.1:")
+    }
+
+    assert published == {}
