@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from config.cache_breaker import BreakerRetry
+from config.queues import WORKER_QUEUES
 from config.sentry import init_sentry
 from config.web import WEB_THREADS
 
@@ -580,7 +581,7 @@ METRICS_TOKEN = _secret("METRICS_TOKEN")
 METRICS_FINISHED_WINDOW = env.int("METRICS_FINISHED_WINDOW", default=3600)
 # The queues whose length luxestate_celery_queue_length reports (Redis broker): by default every
 # queue the Procfile's worker consumes.
-METRICS_QUEUES = env.list("METRICS_QUEUES", default=["bookings", "payments", "webhooks", "notices", "maintenance"])
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=list(WORKER_QUEUES))
 # A worker's own task metrics are on this port when set (tasks/observability.py).
 WORKER_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=None)
 

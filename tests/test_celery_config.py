@@ -1,7 +1,10 @@
 """The Celery settings that make delivery at-least-once and safe."""
 
+import yaml
+
 from api.operations.serializers import RESULT_RENDERING
 from config.celery import app
+from config.queues import WORKER_QUEUES
 from domain.errors import ErrorCode
 from domain.notices.models import Notice
 from domain.operations.kinds import OPERATION_KINDS
@@ -73,9 +76,17 @@ def test_every_kind_of_job_has_a_task():
     assert set(JOB_TASKS) == {Operation, WebhookEvent, Notice, Refund}
 
 
-def test_the_procfile_worker_and_the_test_workers_consume_every_queue():
+def test_the_procfile_and_compose_workers_and_the_test_workers_consume_every_queue():
     used = JOB_QUEUES | {route["queue"] for route in app.conf.task_routes.values()}
-    worker_line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("worker:"))
+    procfile_worker = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("worker:"))
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())
+    compose_worker = compose["services"]["worker"]["command"]
 
-    assert set(worker_line.split(" -Q ")[1].split()[0].split(",")) == used
+    assert set(WORKER_QUEUES) == used
+    for worker_line in (procfile_worker, compose_worker):
+        assert set(worker_line.split(" -Q ")[1].split()[0].split(",")) == used, worker_line
     assert set(QUEUES) == used
+
+
+def test_every_queue_a_worker_consumes_is_measured_by_default(settings):
+    assert settings.METRICS_QUEUES == list(WORKER_QUEUES)

@@ -21,9 +21,10 @@ from django.db import connection
 from kombu import Exchange, Queue
 
 from config.celery import app
+from config.queues import WORKER_QUEUES
 from tests.support.waiting import wait_until
 
-QUEUES = ["bookings", "payments", "webhooks", "notices", "maintenance"]
+QUEUES = list(WORKER_QUEUES)
 REPO = Path(__file__).resolve().parents[2]
 
 
