@@ -2,7 +2,6 @@
 PostgreSQL, and only the request that met the hang waits for it."""
 
 import copy
-import subprocess
 import time
 from contextlib import contextmanager
 
@@ -20,7 +19,7 @@ from tests.support.concurrency import run_at_once
 from tests.support.factories import PASSWORD, CategoryFactory, PropertyFactory, UserFactory, create_properties
 from tests.support.network import silent_listener
 from tests.support.recommendations import expected_ids, get_recommended, list_is_cached
-from tests.support.redis_servers import own_redis_server
+from tests.support.redis_servers import own_redis_server, redis_cli
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +165,7 @@ def test_a_list_whose_update_the_hang_made_fail_is_not_served_stale_once_the_cac
         assert list_is_cached(root.id)
         # The cache hangs (every client's commands held) for longer than the update's and its drop's
         # socket timeouts, then answers again.
-        subprocess.run(["redis-cli", "-p", str(port), "CLIENT", "PAUSE", "2200", "ALL"], check=True)
+        redis_cli(port, "CLIENT", "PAUSE", "2200", "ALL")
         hung_until = time.monotonic() + 2.2
         set_property_availability([props[0].pk], available=False)  # booked: its update fails, its drop too
         time.sleep(max(0.0, hung_until - time.monotonic()))

@@ -3,7 +3,6 @@ story): updates of one property out of order, many updates of one list at once, 
 updates land, and updates whose Redis write failed."""
 
 import logging
-import subprocess
 import threading
 
 import pytest
@@ -20,7 +19,7 @@ from domain.properties.tree import ancestor_ids
 from tests.support.concurrency import run_at_once
 from tests.support.factories import CategoryFactory, PropertyFactory, create_properties
 from tests.support.recommendations import expected_ids, list_is_cached
-from tests.support.redis_servers import own_redis_server
+from tests.support.redis_servers import own_redis_server, redis_cache_at, redis_cli, shut_down_redis
 from tests.support.waiting import wait_until
 
 
@@ -199,20 +198,6 @@ def test_an_update_that_tree_changes_beat_at_every_attempt_drops_the_lists_it_re
 # --- failed writes, on a redis-server of the test's own -------------------------------
 
 
-def redis_cache_at(port: int) -> dict:
-    return {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-        }
-    }
-
-
-def redis_cli(port: int, *command: str) -> None:
-    subprocess.run(["redis-cli", "-p", str(port), *command], check=True, capture_output=True)
-
-
 @pytest.fixture
 def own_redis_branch(branch):
     root, leaf, props = branch
@@ -253,8 +238,7 @@ def test_a_drop_that_fails_too_is_retried_until_redis_accepts_it(own_redis_branc
 
 def test_a_booking_while_redis_is_down_commits_and_reads_come_from_the_database(own_redis_branch):
     port, root, props = own_redis_branch
-    # redis-cli, not redis-py: redis-py retries the connection SHUTDOWN closes, for seconds.
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
+    shut_down_redis(port)
 
     set_property_availability([props[0].pk], available=False)
 

@@ -2,7 +2,6 @@
 concurrent misses, and a cache that is down."""
 
 import logging
-import subprocess
 import time
 
 import pytest
@@ -24,21 +23,7 @@ from tests.support.recommendations import (
     list_is_cached,
     recommended_ids,
 )
-from tests.support.redis_servers import own_redis_server
-
-
-def redis_cache_at(port: int) -> dict:
-    return {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-            },
-        }
-    }
+from tests.support.redis_servers import own_redis_server, redis_cache_at, redis_cli, shut_down_redis
 
 
 @pytest.fixture
@@ -281,11 +266,6 @@ def own_redis():
         yield port
 
 
-def shut_down_redis(port: int) -> None:
-    # redis-cli, not redis-py: redis-py retries the connection SHUTDOWN closes, for seconds.
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
-
-
 @pytest.mark.django_db
 def test_redis_stopped_mid_test_answers_from_the_database(api_client, own_redis, caplog):
     port = own_redis
@@ -333,9 +313,7 @@ def test_a_page_read_refused_by_redis_after_the_count_answers_from_the_database(
         assert get_recommended(api_client, category.id).json()["count"] == 1
         assert list_is_cached(category.id)
         # The count still answers, the page's read fails: Redis failing between the two round trips.
-        subprocess.run(
-            ["redis-cli", "-p", str(port), "ACL", "SETUSER", "default", "-zrevrange"], check=True, capture_output=True
-        )
+        redis_cli(port, "ACL", "SETUSER", "default", "-zrevrange")
 
         response = get_recommended(api_client, category.id)
 

@@ -34,3 +34,24 @@ def own_redis_server(*options: str):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def redis_cache_at(port: int) -> dict:
+    """CACHES for django-redis on the redis-server at `port`: the settings' timeouts, not their breaker."""
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+
+
+def redis_cli(port: int, *command: str) -> None:
+    """Run `command` on the redis-server at `port` through redis-cli."""
+    subprocess.run(["redis-cli", "-p", str(port), *command], check=True, capture_output=True)
+
+
+def shut_down_redis(port: int) -> None:
+    # redis-cli, not redis-py: redis-py retries the connection SHUTDOWN closes, for seconds.
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
