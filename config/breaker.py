@@ -16,8 +16,12 @@ class Breaker:
     def is_open(self) -> bool:
         return time.monotonic() < self._open_until
 
+    @property
+    def cooldown(self) -> float:
+        return getattr(settings, self._cooldown_setting)
+
     def trip(self) -> None:
-        self._open_until = time.monotonic() + getattr(settings, self._cooldown_setting)
+        self._open_until = time.monotonic() + self.cooldown
 
     def reset(self) -> None:
         self._open_until = 0.0

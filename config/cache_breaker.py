@@ -10,13 +10,22 @@ whatever the URL's scheme. While the breaker is open a call fails at once
 with CacheSkipped, a ConnectionError, which every caller already handles as
 a Redis that does not answer: a miss, a throttle that lets the request
 through, a list update that drops the lists instead.
+
+The failure that opens the breaker is logged with its traceback, and so is
+the breaker's opening; a call skipped meanwhile is one line that ends with
+why (SkippedCallsInOneLine, on the log's handler), and no error report
+(config/sentry.py): an outage is a few lines, not a traceback per call.
 """
+
+import logging
 
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError
 from redis.retry import Retry
 
 from .breaker import Breaker
+
+logger = logging.getLogger(__name__)
 
 breaker = Breaker("CACHE_BREAKER_COOLDOWN")
 
@@ -39,6 +48,35 @@ class BreakerRetry(Retry):
             return super().call_with_retry(do, fail, *args, **kwargs)
         except CacheSkipped:
             raise  # a connect inside this command found the breaker open: no new failure
-        except self._supported_errors:
+        except self._supported_errors as error:
             breaker.trip()
+            logger.warning("the cache failed; not calling it for %s s: %r", breaker.cooldown, error)
             raise
+
+
+def is_skipped_call(error: BaseException | None) -> bool:
+    """Whether `error` is, or was raised by, a call the open breaker skipped (django-redis raises its own
+    ConnectionInterrupted from it)."""
+    while error is not None:
+        if isinstance(error, CacheSkipped):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def logs_a_skipped_call(record: logging.LogRecord) -> bool:
+    """Whether `record` was logged with the error of a call the breaker skipped (as it was before
+    SkippedCallsInOneLine dropped that error from it)."""
+    return getattr(record, "cache_call_skipped", False) or bool(record.exc_info and is_skipped_call(record.exc_info[1]))
+
+
+class SkippedCallsInOneLine(logging.Filter):
+    """A log handler's filter: the line of a call the breaker skipped says why at its end instead of a
+    traceback, which would only repeat the breaker's own line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and is_skipped_call(record.exc_info[1]):
+            record.msg, record.args = f"{record.getMessage()}: {record.exc_info[1]}", None
+            record.exc_info = record.exc_text = None
+            record.cache_call_skipped = True
+        return True

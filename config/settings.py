@@ -566,7 +566,10 @@ if LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "config.log_context.ContextFilter"}},
+    "filters": {
+        "context": {"()": "config.log_context.ContextFilter"},
+        "skipped_cache_calls": {"()": "config.cache_breaker.SkippedCallsInOneLine"},
+    },
     "formatters": {
         "plain": {
             "()": "logging.Formatter",
@@ -576,7 +579,11 @@ LOGGING = {
         "json": {"()": "config.json_logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "skipped_cache_calls"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

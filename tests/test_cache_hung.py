@@ -2,6 +2,9 @@
 PostgreSQL, and only the request that met the hang waits for it."""
 
 import copy
+import io
+import logging
+import re
 import time
 from contextlib import contextmanager
 
@@ -44,6 +47,18 @@ def cache_at(settings, location: str):
 def hung_cache(settings):
     with silent_listener() as port, cache_at(settings, f"redis://127.0.0.1:{port}/0"):
         yield
+
+
+@contextmanager
+def console_output():
+    """What the console handler of LOGGING (config/settings.py), every process's log, writes meanwhile."""
+    handler = next(handler for handler in logging.getLogger().handlers if handler.name == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        handler.setStream(previous)
 
 
 def timed(function):
@@ -173,3 +188,24 @@ def test_a_list_whose_update_the_hang_made_fail_is_not_served_stale_once_the_cac
         assert list_is_cached(root.id)  # in Redis still, stale: its drop waits for its retry
 
         assert list(recommended_property_ids(root.id)[:]) == expected_ids(root)
+
+
+def test_a_hung_cache_is_logged_with_one_traceback_and_each_call_skipped_meanwhile_in_one_line(settings):
+    prop = PropertyFactory()
+    client = APIClient()
+
+    with hung_cache(settings), console_output() as output:
+        for _ in range(3):
+            client.get("/api/properties/", {"search": prop.title})
+            get_recommended(client, prop.category_id)
+
+    log = output.getvalue()
+    records = re.split(r"\n(?=\d{4}-\d\d-\d\d )", log.strip())
+    # The call that met the hang, and the breaker opening on it.
+    assert len([record for record in records if "Traceback" in record]) == 1, log
+    assert log.count(f"the cache failed; not calling it for {settings.CACHE_BREAKER_COOLDOWN} s") == 1, log
+    # The calls skipped meanwhile (throttles, recommendations) are a line each, that says why.
+    skipped = [
+        record for record in records if record.endswith("it failed less than CACHE_BREAKER_COOLDOWN seconds ago")
+    ]
+    assert len(skipped) >= 5, log

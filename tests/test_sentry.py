@@ -23,12 +23,42 @@ print(json.dumps({
 """
 
 
+# Two errors logged with their exception, as a caller of the cache logs one; what reaches the transport
+# (the exception's type, or the line when the report has no exception).
+ERRORS_REPORTED = """
+import json, logging, django, sentry_sdk
+from config.cache_breaker import CacheSkipped
+django.setup()
+reported = []
+
+class Transport(sentry_sdk.transport.Transport):
+    def capture_envelope(self, envelope):
+        event = envelope.get_event()
+        if event:
+            reported.append(event.get("exception", {}).get("values", [{}])[-1].get("type") or event["logentry"])
+
+sentry_sdk.get_client().transport = Transport()
+for error in (CacheSkipped("not calling the cache"), RuntimeError("a bug")):
+    try:
+        raise error
+    except Exception:
+        logging.getLogger("caller").error("it failed", exc_info=True)
+sentry_sdk.flush()
+print(json.dumps(reported))
+"""
+
+
 def sentry_as_started_with(**env) -> dict:
+    return run_with(REPORT, **env)
+
+
+def run_with(script: str, **env):
+    """What `script` prints last, as JSON, run in a fresh process with the environment `env` added."""
     # A DSN of the machine's own environment must not count.
     environment = {name: value for name, value in os.environ.items() if name != "SENTRY_DSN"}
     environment |= {"DJANGO_SETTINGS_MODULE": "config.test_settings", **env}
     output = subprocess.run(
-        [sys.executable, "-c", REPORT], cwd=REPO, env=environment, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script], cwd=REPO, env=environment, capture_output=True, text=True, check=True
     ).stdout
     return json.loads(output.splitlines()[-1])
 
@@ -42,3 +72,8 @@ def test_with_a_dsn_django_and_celery_errors_and_beat_tasks_are_reported():
     assert sentry["active"] is True
     assert {"django", "celery"} <= set(sentry["integrations"])
     assert sentry["monitor_beat_tasks"] is True
+
+
+def test_a_call_the_cache_breaker_skipped_is_not_reported_and_other_errors_are():
+    # The failure that opened the breaker is reported; each call skipped meanwhile would be one more report.
+    assert run_with(ERRORS_REPORTED, SENTRY_DSN=DSN) == ["RuntimeError"]
