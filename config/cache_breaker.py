@@ -11,8 +11,8 @@ with CacheSkipped, a ConnectionError, which every caller already handles as
 a Redis that does not answer: a miss, a throttle that lets the request
 through, a list update that drops the lists instead.
 
-The failure that opens the breaker is logged with its traceback, and so is
-the breaker's opening; a call skipped meanwhile is one line that ends with
+The failure that opens the breaker is logged with its traceback, and the
+breaker's opening in a warning of its own; a call skipped meanwhile is one line that ends with
 why (SkippedCallsInOneLine, on the log's handler), and no error report
 (config/sentry.py): an outage is a few lines, not a traceback per call.
 """
