@@ -12,9 +12,10 @@ a Redis that does not answer: a miss, a throttle that lets the request
 through, a list update that drops the lists instead.
 
 The failure that opens the breaker is logged with its traceback, and the
-breaker's opening in a warning of its own; a call skipped meanwhile is one line that ends with
-why (SkippedCallsInOneLine, on the log's handler), and no error report
-(config/sentry.py): an outage is a few lines, not a traceback per call.
+breaker's opening in a warning of its own; a call skipped meanwhile is one
+line that ends with why (SkippedCallsInOneLine, on the log's handler), and
+no error report (config/sentry.py): an outage is a few lines, not a
+traceback per call.
 """
 
 import logging
@@ -64,10 +65,14 @@ def is_skipped_call(error: BaseException | None) -> bool:
     return False
 
 
+def _carries_a_skipped_call(record: logging.LogRecord) -> bool:
+    return bool(record.exc_info) and is_skipped_call(record.exc_info[1])
+
+
 def logs_a_skipped_call(record: logging.LogRecord) -> bool:
     """Whether `record` was logged with the error of a call the breaker skipped (as it was before
     SkippedCallsInOneLine dropped that error from it)."""
-    return getattr(record, "cache_call_skipped", False) or bool(record.exc_info and is_skipped_call(record.exc_info[1]))
+    return getattr(record, "cache_call_skipped", False) or _carries_a_skipped_call(record)
 
 
 class SkippedCallsInOneLine(logging.Filter):
@@ -75,7 +80,7 @@ class SkippedCallsInOneLine(logging.Filter):
     traceback, which would only repeat the breaker's own line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and is_skipped_call(record.exc_info[1]):
+        if _carries_a_skipped_call(record):
             record.msg, record.args = f"{record.getMessage()}: {record.exc_info[1]}", None
             record.exc_info = record.exc_text = None
             record.cache_call_skipped = True
